@@ -1,0 +1,46 @@
+# Install rules and the CMake package: find_package(cnpgi CONFIG) gives the
+# targets cnpgi::cnpgi (SDK) and cnpgi::protocol (generated CNPG-I code).
+include(CMakePackageConfigHelpers)
+
+set(CNPGI_INSTALL_CMAKEDIR "${CMAKE_INSTALL_LIBDIR}/cmake/cnpgi"
+    CACHE STRING "Where the cnpgi CMake package files are installed")
+
+install(TARGETS ${CNPGI_EXPORTED_TARGETS}
+  EXPORT cnpgiTargets
+  ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
+  LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
+  RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR}
+  INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+
+install(DIRECTORY "${PROJECT_SOURCE_DIR}/include/cnpgi"
+  DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}
+  FILES_MATCHING PATTERN "*.h")
+install(DIRECTORY "${PROJECT_BINARY_DIR}/include/cnpgi"
+  DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}
+  FILES_MATCHING PATTERN "*.h")
+install(DIRECTORY "${CNPGI_GENERATED_DIR}/cnpgi"
+  DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}
+  FILES_MATCHING PATTERN "*.pb.h")
+# The .proto files travel with the package so that plugin authors can point
+# other tools (grpcurl, linters) at exactly what the SDK was built from.
+install(DIRECTORY "${PROJECT_SOURCE_DIR}/proto/cnpgi"
+  DESTINATION ${CMAKE_INSTALL_DATADIR}/cnpgi/proto
+  FILES_MATCHING PATTERN "*.proto")
+
+install(EXPORT cnpgiTargets
+  NAMESPACE cnpgi::
+  DESTINATION ${CNPGI_INSTALL_CMAKEDIR})
+
+configure_package_config_file(
+  "${PROJECT_SOURCE_DIR}/cmake/cnpgiConfig.cmake.in"
+  "${PROJECT_BINARY_DIR}/cnpgiConfig.cmake"
+  INSTALL_DESTINATION ${CNPGI_INSTALL_CMAKEDIR})
+write_basic_package_version_file(
+  "${PROJECT_BINARY_DIR}/cnpgiConfigVersion.cmake"
+  VERSION ${PROJECT_VERSION}
+  # 0.x releases may break the API between minor versions.
+  COMPATIBILITY SameMinorVersion)
+install(FILES
+  "${PROJECT_BINARY_DIR}/cnpgiConfig.cmake"
+  "${PROJECT_BINARY_DIR}/cnpgiConfigVersion.cmake"
+  DESTINATION ${CNPGI_INSTALL_CMAKEDIR})
