@@ -1,0 +1,1 @@
+# Sources of the helpers component (paths relative to src/).

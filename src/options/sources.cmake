@@ -1,0 +1,1 @@
+# Sources of the options component (paths relative to src/).

@@ -1,0 +1,1 @@
+# Sources of the server component (paths relative to src/).

@@ -1,0 +1,1 @@
+# Sources of the tls component (paths relative to src/).
