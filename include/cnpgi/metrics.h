@@ -40,13 +40,13 @@ enum class MetricType { kCounter, kGauge, kUntyped };
 
 struct MetricDefinition {
   // Full Prometheus name, used verbatim: [a-zA-Z_:][a-zA-Z0-9_:]*.
-  std::string name;
-  std::string help;
+  std::string name{};
+  std::string help{};
   MetricType type = MetricType::kGauge;
   // Names of the labels whose values each sample gives, in order.
-  std::vector<std::string> label_names;
+  std::vector<std::string> label_names{};
   // Labels with fixed values.
-  std::map<std::string, std::string> const_labels;
+  std::map<std::string, std::string> const_labels{};
 };
 
 // A declared metric. Cheap to copy; keeps its definition alive.

@@ -89,24 +89,24 @@ struct BoolRules {
 };
 struct IntRules {
   bool required = false;
-  std::optional<std::int64_t> min;
-  std::optional<std::int64_t> max;
+  std::optional<std::int64_t> min{};
+  std::optional<std::int64_t> max{};
 };
 struct DurationRules {
   bool required = false;
-  std::optional<absl::Duration> min;
-  std::optional<absl::Duration> max;
+  std::optional<absl::Duration> min{};
+  std::optional<absl::Duration> max{};
 };
 struct QuantityRules {
   bool required = false;
-  std::optional<std::int64_t> min;  // on Quantity::value()
-  std::optional<std::int64_t> max;
+  std::optional<std::int64_t> min{};  // on Quantity::value()
+  std::optional<std::int64_t> max{};
 };
 struct JsonRules {
   bool required = false;
   // The value must be a JSON object (the common case: a map in a string).
   bool object = true;
-  JsonLimits limits;
+  JsonLimits limits{};
 };
 
 // A read-only view of a parameters map plus the field path of that map.

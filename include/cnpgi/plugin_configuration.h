@@ -29,7 +29,9 @@ class PluginConfiguration {
   // `isWALArchiver`, false when absent.
   bool is_wal_archiver() const;
   // The parameters, with paths such as spec.plugins[1].parameters.<name>.
-  const Parameters& parameters() const { return parameters_; }
+  // By value, so that `cluster.FindPlugin(name)->parameters()` cannot
+  // dangle; a copy is one small allocation.
+  Parameters parameters() const { return parameters_; }
 
   // The entry's field path, e.g. {"spec", "plugins", "1"}.
   const std::vector<std::string>& path() const { return path_; }

@@ -47,11 +47,11 @@ inline constexpr std::string_view kPluginsMountPath = "/plugins";
 struct SidecarOptions {
   // The sidecar container, as in a PodSpec; needs a non-empty "name".
   // restartPolicy is set to Always.
-  nlohmann::json container;
+  nlohmann::json container{};
   // The main container. Empty means "postgres" in a Pod; in a Job (or other
   // pod template) the container named by the label cnpg.io/jobRole, else the
   // only container.
-  std::string main_container;
+  std::string main_container{};
   // Copy the main container's env entries into the sidecar (after the
   // sidecar's own; names the sidecar already has are kept as they are).
   bool copy_env = false;
@@ -60,7 +60,7 @@ struct SidecarOptions {
   // volume, as backup and WAL plugins need.
   bool copy_volume_mounts = false;
   // Set as the sidecar's startupProbe unless the container has one.
-  std::optional<nlohmann::json> startup_probe;
+  std::optional<nlohmann::json> startup_probe{};
 };
 
 // Injects the sidecar, the plugins volume and the main container's /plugins

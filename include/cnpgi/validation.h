@@ -30,11 +30,11 @@ namespace cnpgi {
 struct ValidationError {
   // Field path from the object's root, one element per step; array indices
   // are decimal strings. Never empty when built by the SDK.
-  std::vector<std::string> path;
+  std::vector<std::string> path{};
   // The offending value as the user wrote it ("" when it is missing).
-  std::string value;
+  std::string value{};
   // What is wrong, for a human.
-  std::string message;
+  std::string message{};
 
   // The path in Kubernetes notation: spec.plugins[1].parameters.retention.
   std::string PathString() const;

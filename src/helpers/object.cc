@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "helpers/internal.h"
 
@@ -54,6 +56,83 @@ bool IsUntouchedSkeleton(const Json& value, const std::vector<std::string>& crea
     node = &it->second;
   }
   return node->is_null();
+}
+
+// Kubernetes lists (containers, volumes, env, ...) hold entries identified
+// by "name": two entries with different names are different things, and
+// replacing one with the other reads better than a field-by-field diff.
+bool DifferentNamedEntries(const Json& a, const Json& b) {
+  if (!a.is_object() || !b.is_object()) return false;
+  const Json* name_a = internal::Member(&a, "name");
+  const Json* name_b = internal::Member(&b, "name");
+  return name_a != nullptr && name_b != nullptr && *name_a != *name_b;
+}
+
+enum class Step : char { kKeep, kRemove, kAdd };
+
+// Above this many element pairs the middles of two arrays are aligned by
+// position instead of by longest common subsequence (quadratic).
+constexpr std::size_t kMaxAlignedPairs = 4096;
+
+// The steps turning a[offset, offset + p) into b[offset, offset + q).
+std::vector<Step> EditScript(const Json::array_t& a, const Json::array_t& b, std::size_t offset,
+                             std::size_t p, std::size_t q) {
+  std::vector<Step> script;
+  script.reserve(p + q);
+  if (p == 0 || q == 0 || p * q > kMaxAlignedPairs) {
+    // By position: changed elements first, then removals or additions.
+    const std::size_t paired = std::min(p, q);
+    for (std::size_t k = 0; k < paired; ++k) {
+      script.push_back(Step::kRemove);
+      script.push_back(Step::kAdd);
+    }
+    script.insert(script.end(), p - paired, Step::kRemove);
+    script.insert(script.end(), q - paired, Step::kAdd);
+    return script;
+  }
+  // lcs[i][j]: length of the longest common subsequence of a[i..] and b[j..].
+  const std::size_t width = q + 1;
+  std::vector<std::uint16_t> lcs((p + 1) * width, 0);
+  std::vector<bool> equal(p * q);
+  for (std::size_t i = p; i-- > 0;) {
+    for (std::size_t j = q; j-- > 0;) {
+      equal[i * q + j] = a[offset + i] == b[offset + j];
+      lcs[i * width + j] = equal[i * q + j]
+                               ? static_cast<std::uint16_t>(lcs[(i + 1) * width + j + 1] + 1)
+                               : std::max(lcs[(i + 1) * width + j], lcs[i * width + j + 1]);
+    }
+  }
+  // Walk the table; between two kept elements, count what is removed and
+  // added, and emit those as pairs (a changed element) first, then the rest.
+  std::size_t i = 0;
+  std::size_t j = 0;
+  std::size_t removed = 0;
+  std::size_t added = 0;
+  auto flush = [&] {
+    const std::size_t paired = std::min(removed, added);
+    for (std::size_t k = 0; k < paired; ++k) {
+      script.push_back(Step::kRemove);
+      script.push_back(Step::kAdd);
+    }
+    script.insert(script.end(), removed - paired, Step::kRemove);
+    script.insert(script.end(), added - paired, Step::kAdd);
+    removed = added = 0;
+  };
+  while (i < p || j < q) {
+    if (i < p && j < q && equal[i * q + j]) {
+      flush();
+      script.push_back(Step::kKeep);
+      ++i, ++j;
+    } else if (i < p && (j == q || lcs[(i + 1) * width + j] >= lcs[i * width + j + 1])) {
+      ++removed;
+      ++i;
+    } else {
+      ++added;
+      ++j;
+    }
+  }
+  flush();
+  return script;
 }
 
 // Writes RFC 6902 operations as compact JSON. The first failure stops
@@ -152,9 +231,10 @@ class PatchWriter {
       }
       return;
     }
-    // Arrays: keep the common prefix and suffix, pair up the middle
-    // elements, then remove or add the rest. An element inserted or removed
-    // anywhere yields one operation, not a cascade of replaces.
+    // Arrays: keep the common prefix and suffix, then align the middles
+    // with a longest common subsequence (when small; positionally
+    // otherwise), so that elements inserted or removed anywhere yield one
+    // operation each rather than a cascade of replaces.
     const auto& a = before.get_ref<const Json::array_t&>();
     const auto& b = after.get_ref<const Json::array_t&>();
     const std::size_t n = a.size();
@@ -165,26 +245,44 @@ class PatchWriter {
     while (suffix < n - prefix && suffix < m - prefix && a[n - 1 - suffix] == b[m - 1 - suffix]) {
       ++suffix;
     }
-    const std::size_t middle_a = n - prefix - suffix;
-    const std::size_t middle_b = m - prefix - suffix;
-    const std::size_t paired = std::min(middle_a, middle_b);
-    auto index_path = [&](std::size_t index) {
+    const std::size_t p = n - prefix - suffix;
+    const std::size_t q = m - prefix - suffix;
+    const std::vector<Step> script = EditScript(a, b, prefix, p, q);
+    std::size_t index = prefix;  // position in the array being patched
+    std::size_t i = prefix;      // next element of `before`
+    std::size_t j = prefix;      // next element of `after`
+    auto index_path = [&] {
       path.resize(mark);
       path += '/';
       path += internal::Cat(index);
     };
-    for (std::size_t i = 0; i < paired && error_.ok(); ++i) {
-      index_path(prefix + i);
-      Diff(a[prefix + i], b[prefix + i], path);
-    }
-    // Removals from the highest index so earlier indices stay valid.
-    for (std::size_t i = middle_a; i > paired && error_.ok(); --i) {
-      index_path(prefix + i - 1);
-      Op("remove", path, nullptr);
-    }
-    for (std::size_t i = paired; i < middle_b && error_.ok(); ++i) {
-      index_path(prefix + i);
-      Op("add", path, &b[prefix + i]);
+    for (std::size_t k = 0; k < script.size() && error_.ok(); ++k) {
+      switch (script[k]) {
+        case Step::kKeep:
+          ++index, ++i, ++j;
+          break;
+        case Step::kRemove:
+          index_path();
+          if (k + 1 < script.size() && script[k + 1] == Step::kAdd) {
+            // A removal followed by an addition at the same place: the
+            // element changed.
+            if (DifferentNamedEntries(a[i], b[j])) {
+              Op("replace", path, &b[j]);
+            } else {
+              Diff(a[i], b[j], path);
+            }
+            ++index, ++i, ++j, ++k;
+          } else {
+            Op("remove", path, nullptr);
+            ++i;
+          }
+          break;
+        case Step::kAdd:
+          index_path();
+          Op("add", path, &b[j]);
+          ++index, ++j;
+          break;
+      }
     }
     path.resize(mark);
   }
