@@ -1,26 +1,54 @@
-// Uses the installed SDK the way a plugin does: its headers, the generated
-// protocol types and the linked library. Exit 0 means the package works.
-#include <cnpgi/version.h>
-
+// Uses the installed SDK the way a plugin does: the umbrella header, a
+// service class, a PluginServer on a Unix socket, and a generated client stub
+// answering through it. Exit 0 means the installed package works.
+#include <cnpgi/cnpgi.h>
 #include <cnpgi/identity/v1/identity.grpc.pb.h>
-#include <cnpgi/operator/v1/operator.pb.h>
+#include <grpcpp/grpcpp.h>
+#include <stdlib.h>
+#include <unistd.h>
 
+#include <chrono>
 #include <iostream>
+#include <string>
+
+namespace {
+
+class Status final : public cnpgi::OperatorService {
+  absl::StatusOr<std::optional<nlohmann::json>> OnSetStatusInCluster(
+      cnpgi::CallContext&, const cnpgi::Cluster&) override {
+    return std::optional<nlohmann::json>(nlohmann::json::object());
+  }
+};
+
+}  // namespace
 
 int main() {
-  cnpgi::identity::v1::GetPluginMetadataResponse metadata;
-  metadata.set_name("consumer.example.com");
-  metadata.set_version(std::string(cnpgi::LinkedSdkVersion()));
+  char dir_template[] = "/tmp/cnpgi-consumer-XXXXXX";
+  const char* dir = mkdtemp(dir_template);
+  if (dir == nullptr) return 1;
 
-  cnpgi::operator_::v1::OperatorCapabilitiesResult capabilities;
-  capabilities.add_capabilities()->mutable_rpc()->set_type(
-      cnpgi::operator_::v1::OperatorCapability::RPC::TYPE_SET_STATUS_IN_CLUSTER);
+  cnpgi::PluginMetadata metadata{.name = "consumer.cnpgi.example", .version = "0.0.1"};
+  cnpgi::PluginServer server(metadata);
+  server.add(std::make_shared<Status>());
+  cnpgi::ServerOptions options;
+  options.plugin_path = dir;
+  options.log_level = spdlog::level::warn;
+  if (absl::Status started = server.Start(options); !started.ok()) {
+    std::cerr << "cannot start: " << started << "\n";
+    return 1;
+  }
+  auto stub = cnpgi::identity::v1::Identity::NewStub(
+      grpc::CreateChannel(server.listening_address(), grpc::InsecureChannelCredentials()));
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  cnpgi::identity::v1::GetPluginMetadataResponse answer;
+  const grpc::Status status = stub->GetPluginMetadata(&context, {}, &answer);
+  server.Shutdown(absl::Seconds(1));
+  rmdir(dir);
 
-  const bool ok = metadata.version() == cnpgi::kSdkVersion &&
-                  capabilities.capabilities(0).has_rpc() &&
-                  cnpgi::identity::v1::Identity::service_full_name() ==
-                      std::string("cnpgi.identity.v1.Identity");
+  const bool ok = status.ok() && answer.name() == metadata.name &&
+                  answer.manifest().at("cnpgi-cpp/sdk-version") == cnpgi::kSdkVersion;
   std::cout << "cnpgi " << cnpgi::LinkedSdkVersion() << " consumer: " << (ok ? "ok" : "FAILED")
-            << "\n";
+            << " (" << status.error_message() << ")\n";
   return ok ? 0 : 1;
 }

@@ -1,0 +1,157 @@
+// PluginServer: serves a plugin's services to CloudNativePG.
+#ifndef CNPGI_PLUGIN_SERVER_H_
+#define CNPGI_PLUGIN_SERVER_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "cnpgi/identity_service.h"
+#include "cnpgi/internal/service_traits.h"
+#include "cnpgi/metadata.h"
+#include "cnpgi/server_options.h"
+
+namespace cnpgi {
+
+// The two capabilities that are declarations rather than services. They tell
+// the operator that the plugin injects its sidecar (with a lifecycle hook)
+// into instance Pods, so that the instance manager loads it for
+// configuration and metrics, and into the initdb/restore/upgrade Jobs, so
+// that those load it for configuration. Advertise them on the
+// operator-facing endpoint.
+struct SidecarInjection {
+  bool instance_pods = false;  // TYPE_INSTANCE_SIDECAR_INJECTION
+  bool job_pods = false;       // TYPE_INSTANCE_JOB_SIDECAR_INJECTION
+};
+
+// Serves whichever services it is given, over a Unix socket (sidecar
+// plugins) or TCP with mutual TLS (plugins deployed behind a Service):
+//
+//   int main(int argc, char** argv) {
+//     return cnpgi::PluginServer(kMetadata)
+//         .add(std::make_shared<MyOperator>())
+//         .add(std::make_shared<MyLifecycle>())
+//         .run(argc, argv);
+//   }
+//
+// Capabilities are derived, never written: the services added are the
+// services advertised, and each service advertises the RPCs its class
+// overrides. What the derivation cannot see (lifecycle subscriptions,
+// reconciler kinds, SidecarInjection) is declared as data. Start() refuses
+// anything the operator would choke on, with a message that says what.
+//
+// Threading: every handler may run on several threads at once (the
+// operator keeps up to five connections per plugin and reconciles clusters
+// in parallel). Handlers run on a pool that grows with demand, so a Backup
+// that lasts an hour never delays a Probe or a WAL call.
+class PluginServer {
+ public:
+  explicit PluginServer(PluginMetadata metadata);
+  // With an Identity implementation of your own (a real Probe).
+  template <class T>
+  explicit PluginServer(std::shared_ptr<T> identity);
+  ~PluginServer();
+
+  PluginServer(PluginServer&&) noexcept;
+  PluginServer& operator=(PluginServer&&) noexcept;
+
+  // Adds a service implementation: an object of a class derived from one or
+  // more of OperatorService, LifecycleService, WalService, BackupService,
+  // ReconcilerHooksService, RestoreJobService, PostgresService and
+  // MetricsService. Pass the concrete class (std::make_shared<MyWal>()), not
+  // a pointer to the base class: the overrides are read from its type.
+  template <class T>
+  PluginServer& add(std::shared_ptr<T> service) &;
+  // Chaining on a temporary keeps it a temporary, so that
+  // `Harness(PluginServer(m).add(a).add(b))` moves the server.
+  template <class T>
+  PluginServer&& add(std::shared_ptr<T> service) && {
+    return std::move(add(std::move(service)));
+  }
+
+  PluginServer& declare(SidecarInjection injection) &;
+  PluginServer&& declare(SidecarInjection injection) && { return std::move(declare(injection)); }
+
+  // The whole life of a plugin process: parses the command line (same flags
+  // as the Go helper library, see --help), starts serving, waits for SIGTERM
+  // or SIGINT, drains in-flight calls within the grace period and returns
+  // the process exit code: 0 after a clean shutdown, non-zero with a message
+  // on stderr for bad flags or a refused start.
+  int run(int argc, char** argv);
+
+  // The parts of run(), for tests and for programs that manage their own
+  // life cycle. Start() validates everything, binds and starts serving; it
+  // can be called once.
+  absl::Status Start(const ServerOptions& options);
+  // Stops accepting calls, waits up to `grace` for in-flight calls, cancels
+  // the rest and releases the socket. Idempotent; safe from any thread.
+  void Shutdown(absl::Duration grace);
+  // Blocks until Shutdown() has completed.
+  void Wait();
+
+  // Where the server listens once started: "unix:/plugins/<name>" or
+  // "host:port" with the actual port (useful with ":0" in tests).
+  std::string listening_address() const;
+
+  // The metadata as served (after validation, with the SDK's manifest
+  // entries).
+  const PluginMetadata& metadata() const;
+
+  class Impl;
+
+ private:
+  void SetIdentity(std::shared_ptr<IdentityService> identity, std::uint32_t overridden);
+  void Register(std::shared_ptr<OperatorService> service, std::uint32_t overridden);
+  void Register(std::shared_ptr<LifecycleService> service, std::uint32_t overridden);
+  void Register(std::shared_ptr<WalService> service, std::uint32_t overridden);
+  void Register(std::shared_ptr<BackupService> service, std::uint32_t overridden);
+  void Register(std::shared_ptr<ReconcilerHooksService> service, std::uint32_t overridden);
+  void Register(std::shared_ptr<RestoreJobService> service, std::uint32_t overridden);
+  void Register(std::shared_ptr<PostgresService> service, std::uint32_t overridden);
+  void Register(std::shared_ptr<MetricsService> service, std::uint32_t overridden);
+
+  template <class Base, class T>
+  void RegisterAs(const std::shared_ptr<T>& service) {
+    if constexpr (std::is_base_of_v<Base, T>) {
+      Register(std::static_pointer_cast<Base>(service), internal::OverriddenRpcs<Base, T>());
+    }
+  }
+
+  std::unique_ptr<Impl> impl_;
+};
+
+template <class T>
+PluginServer::PluginServer(std::shared_ptr<T> identity) : PluginServer(PluginMetadata{}) {
+  static_assert(std::is_base_of_v<IdentityService, T>,
+                "PluginServer takes PluginMetadata or an IdentityService implementation");
+  static_assert(!std::is_same_v<T, IdentityService>,
+                "pass the concrete Identity class, not a pointer to IdentityService, so that the "
+                "SDK can see whether it overrides Probe");
+  SetIdentity(std::static_pointer_cast<IdentityService>(identity),
+              internal::OverriddenRpcs<IdentityService, T>());
+}
+
+template <class T>
+PluginServer& PluginServer::add(std::shared_ptr<T> service) & {
+  static_assert(internal::kDerivesFromAService<T>,
+                "PluginServer::add() takes an object of a class derived from a cnpgi service "
+                "base class (OperatorService, LifecycleService, WalService, ...)");
+  static_assert(!internal::kIsServiceBase<T>,
+                "PluginServer::add() needs the concrete plugin class (std::make_shared<MyWal>()), "
+                "not a pointer to the base class: capabilities are derived from its overrides");
+  RegisterAs<OperatorService>(service);
+  RegisterAs<LifecycleService>(service);
+  RegisterAs<WalService>(service);
+  RegisterAs<BackupService>(service);
+  RegisterAs<ReconcilerHooksService>(service);
+  RegisterAs<RestoreJobService>(service);
+  RegisterAs<PostgresService>(service);
+  RegisterAs<MetricsService>(service);
+  return *this;
+}
+
+}  // namespace cnpgi
+
+#endif  // CNPGI_PLUGIN_SERVER_H_

@@ -1,0 +1,95 @@
+#include "server/call_runner.h"
+
+#include <string>
+
+#include "absl/strings/str_cat.h"
+
+namespace cnpgi::internal {
+namespace {
+
+absl::StatusCode ToAbslCode(grpc::StatusCode code) {
+  // Both follow the canonical gRPC code numbering.
+  return static_cast<absl::StatusCode>(static_cast<int>(code));
+}
+
+// Codes a plugin returns on purpose while working normally (a WAL segment
+// the archive does not have, a refused parameter) are warnings; the rest
+// mean something broke.
+spdlog::level::level_enum LevelFor(grpc::StatusCode code) {
+  switch (code) {
+    case grpc::StatusCode::CANCELLED:
+    case grpc::StatusCode::INVALID_ARGUMENT:
+    case grpc::StatusCode::DEADLINE_EXCEEDED:
+    case grpc::StatusCode::NOT_FOUND:
+    case grpc::StatusCode::ALREADY_EXISTS:
+    case grpc::StatusCode::FAILED_PRECONDITION:
+    case grpc::StatusCode::OUT_OF_RANGE:
+    case grpc::StatusCode::UNIMPLEMENTED:
+      return spdlog::level::warn;
+    default:
+      return spdlog::level::err;
+  }
+}
+
+}  // namespace
+
+void CallRuntime::LogCall(const MethodInfo& method, const grpc::Status& status,
+                          std::chrono::steady_clock::duration elapsed) const {
+  if (status.ok()) {
+    if (logger.ShouldLog(spdlog::level::debug)) {
+      logger.Debug("call", {{"method", method.path},
+                            {"code", absl::StatusCode::kOk},
+                            {"duration", absl::FromChrono(elapsed)}});
+    }
+    return;
+  }
+  const auto level = LevelFor(status.error_code());
+  if (!logger.ShouldLog(level)) return;
+  logger.Log(level, "call failed",
+             {{"method", method.path},
+              {"code", ToAbslCode(status.error_code())},
+              {"message", status.error_message()},
+              {"duration", absl::FromChrono(elapsed)}});
+}
+
+grpc::Status ToGrpcStatus(const absl::Status& status) {
+  if (status.ok()) return grpc::Status::OK;
+  return grpc::Status(static_cast<grpc::StatusCode>(static_cast<int>(status.code())),
+                      std::string(status.message()));
+}
+
+absl::Status HandlerThrew(const MethodInfo& method, const char* what) {
+  if (what == nullptr) {
+    return absl::InternalError(
+        absl::StrCat(method.path, ": the handler threw an exception that is not a std::exception"));
+  }
+  return absl::InternalError(absl::StrCat(method.path, ": the handler threw: ", what));
+}
+
+grpc::Status ResponseTooLarge(const MethodInfo& method, std::size_t bytes) {
+  return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                      absl::StrCat(method.path, ": the answer is ", bytes, " bytes, more than the ",
+                                   kMaxResponseBytes, " bytes (4 MiB) the operator accepts"));
+}
+
+grpc::Status RequestNotParsed(const MethodInfo& method) {
+  return grpc::Status(
+      grpc::StatusCode::INVALID_ARGUMENT,
+      absl::StrCat(method.path, ": the request is not a valid ", method.request_type, " message"));
+}
+
+RawUnaryHandler MakeConstantHandler(CallRuntime& runtime, const MethodInfo& method,
+                                    grpc::ByteBuffer response) {
+  return [&runtime, &method, response = std::move(response)](
+             grpc::CallbackServerContext* context, const grpc::ByteBuffer* /*request*/,
+             grpc::ByteBuffer* out) -> grpc::ServerUnaryReactor* {
+    const auto start = std::chrono::steady_clock::now();
+    *out = response;
+    grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+    reactor->Finish(grpc::Status::OK);
+    runtime.LogCall(method, grpc::Status::OK, std::chrono::steady_clock::now() - start);
+    return reactor;
+  };
+}
+
+}  // namespace cnpgi::internal

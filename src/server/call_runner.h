@@ -1,0 +1,154 @@
+// Not part of the API. The per-call path: bytes in, typed request, the
+// plugin's handler, typed response, bytes out; with logging, error mapping
+// and the protections the operator needs.
+#ifndef CNPGI_SRC_SERVER_CALL_RUNNER_H_
+#define CNPGI_SRC_SERVER_CALL_RUNNER_H_
+
+#include <google/protobuf/arena.h>
+#include <grpcpp/grpcpp.h>
+#include <grpcpp/support/proto_buffer_reader.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <exception>
+#include <string>
+#include <utility>
+
+#include "absl/status/status.h"
+#include "cnpgi/call_context.h"
+#include "cnpgi/logging.h"
+#include "server/elastic_thread_pool.h"
+#include "server/raw_callback_service.h"
+
+namespace cnpgi::internal {
+
+// grpc-go's default receive limit, which the operator does not raise: a
+// larger answer is rejected on the operator's side with a message that does
+// not name the plugin's mistake, so the SDK refuses it first.
+inline constexpr std::size_t kMaxResponseBytes = 4u << 20;
+
+struct MethodInfo {
+  std::string path;          // "/cnpgi.wal.v1.WAL/Archive"
+  std::string request_type;  // "cnpgi.wal.v1.WALArchiveRequest"
+};
+
+// What every call shares. Lives as long as the server.
+struct CallRuntime {
+  CallRuntime(std::string plugin_name, Logger logger, ElasticThreadPool& pool)
+      : plugin_name(std::move(plugin_name)), logger(std::move(logger)), pool(pool) {}
+
+  const std::string plugin_name;
+  Logger logger;
+  ElasticThreadPool& pool;
+  std::atomic<int> in_flight{0};
+
+  // One line per failed call (method, code, message, duration); every call
+  // at debug level.
+  void LogCall(const MethodInfo& method, const grpc::Status& status,
+               std::chrono::steady_clock::duration elapsed) const;
+};
+
+grpc::Status ToGrpcStatus(const absl::Status& status);
+
+// Answers a constant, pre-serialized response (capabilities, metadata,
+// Probe): a reference-counted copy of its slices, no parsing, no allocation
+// of messages.
+RawUnaryHandler MakeConstantHandler(CallRuntime& runtime, const MethodInfo& method,
+                                    grpc::ByteBuffer response);
+
+absl::Status HandlerThrew(const MethodInfo& method, const char* what);
+grpc::Status ResponseTooLarge(const MethodInfo& method, std::size_t bytes);
+grpc::Status RequestNotParsed(const MethodInfo& method);
+
+// A C++ exception escaping a handler becomes INTERNAL with its message: one
+// faulty call must not take the whole plugin (and every Pod it serves) down.
+template <class Invoke>
+absl::Status InvokeGuarded(const MethodInfo& method, const Invoke& invoke) {
+  try {
+    return invoke();
+  } catch (const std::exception& e) {
+    return HandlerThrew(method, e.what());
+  } catch (...) {
+    return HandlerThrew(method, nullptr);
+  }
+}
+
+template <class Request, class Response, class Invoke>
+grpc::Status RunCall(CallRuntime& runtime, const MethodInfo& method, const Invoke& invoke,
+                     grpc::CallbackServerContext& grpc_context,
+                     const grpc::ByteBuffer& request_bytes, grpc::ByteBuffer& response_bytes) {
+  const auto start = std::chrono::steady_clock::now();
+  grpc::Status status;
+  if (grpc_context.IsCancelled()) {
+    // The caller gave up (deadline, cancellation) while the call waited.
+    status = grpc::Status(grpc::StatusCode::CANCELLED,
+                          method.path + ": the call was cancelled before it started");
+  } else {
+    // Request and response live on a per-call arena whose first block is on
+    // the stack: typical CNPG-I calls then allocate nothing for the messages
+    // but the JSON bytes beyond the block.
+    alignas(std::max_align_t) char initial_block[8192];
+    google::protobuf::ArenaOptions arena_options;
+    arena_options.initial_block = initial_block;
+    arena_options.initial_block_size = sizeof(initial_block);
+    google::protobuf::Arena arena(arena_options);
+    auto* request = google::protobuf::Arena::CreateMessage<Request>(&arena);
+    auto* response = google::protobuf::Arena::CreateMessage<Response>(&arena);
+
+    grpc::ProtoBufferReader reader(const_cast<grpc::ByteBuffer*>(&request_bytes));
+    if (!reader.status().ok() || !request->ParseFromZeroCopyStream(&reader)) {
+      status = RequestNotParsed(method);
+    } else {
+      CallContext context(grpc_context, method.path, runtime.plugin_name, runtime.logger);
+      const absl::Status result =
+          InvokeGuarded(method, [&] { return invoke(context, *request, *response); });
+      if (!result.ok()) {
+        status = ToGrpcStatus(result);
+      } else if (const std::size_t size = response->ByteSizeLong(); size > kMaxResponseBytes) {
+        status = ResponseTooLarge(method, size);
+      } else {
+        bool own_buffer = false;
+        status =
+            grpc::SerializationTraits<Response>::Serialize(*response, &response_bytes, &own_buffer);
+      }
+    }
+  }
+  runtime.LogCall(method, status, std::chrono::steady_clock::now() - start);
+  return status;
+}
+
+// The gRPC entry point of one plugin RPC. Plugin code runs on the elastic
+// pool unless `run_inline` (for handlers the SDK itself provides, which
+// never block).
+template <class Request, class Response, class Invoke>
+RawUnaryHandler MakeHandler(CallRuntime& runtime, const MethodInfo& method, Invoke invoke,
+                            bool run_inline) {
+  return [&runtime, &method, invoke = std::move(invoke), run_inline](
+             grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+             grpc::ByteBuffer* response) -> grpc::ServerUnaryReactor* {
+    grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+    if (run_inline) {
+      reactor->Finish(
+          RunCall<Request, Response>(runtime, method, invoke, *context, *request, *response));
+      return reactor;
+    }
+    runtime.in_flight.fetch_add(1, std::memory_order_relaxed);
+    const bool queued =
+        runtime.pool.Submit([&runtime, &method, &invoke, context, request, response, reactor]() {
+          reactor->Finish(
+              RunCall<Request, Response>(runtime, method, invoke, *context, *request, *response));
+          runtime.in_flight.fetch_sub(1, std::memory_order_relaxed);
+        });
+    if (!queued) {
+      runtime.in_flight.fetch_sub(1, std::memory_order_relaxed);
+      reactor->Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                                   method.path + ": the plugin server is shutting down"));
+    }
+    return reactor;
+  };
+}
+
+}  // namespace cnpgi::internal
+
+#endif  // CNPGI_SRC_SERVER_CALL_RUNNER_H_

@@ -1,0 +1,408 @@
+#include "cnpgi/plugin_server.h"
+
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/grpcpp.h>
+#include <grpcpp/health_check_service_interface.h>
+#include <pthread.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <cstring>
+#include <exception>
+#include <mutex>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "cnpgi/logging.h"
+#include "cnpgi/version.h"
+#include "server/call_runner.h"
+#include "server/capabilities.h"
+#include "server/elastic_thread_pool.h"
+#include "server/service_adapters.h"
+#include "server/service_set.h"
+#include "server/unix_socket.h"
+#include "tls/mutual_tls.h"
+
+namespace cnpgi {
+namespace {
+
+// Calls still running this long after the grace period have ignored their
+// cancellation: the server stops waiting for them.
+constexpr absl::Duration kHardStopMargin = absl::Seconds(5);
+
+// The SDK's own entries in the metadata manifest.
+constexpr char kManifestSdkVersion[] = "cnpgi-cpp/sdk-version";
+constexpr char kManifestProtocolVersion[] = "cnpgi-cpp/protocol-version";
+
+identity::v1::GetPluginMetadataResponse ToProto(const PluginMetadata& m) {
+  identity::v1::GetPluginMetadataResponse out;
+  out.set_name(m.name);
+  out.set_version(m.version);
+  out.set_display_name(m.display_name);
+  out.set_description(m.description);
+  out.set_project_url(m.project_url);
+  out.set_repository_url(m.repository_url);
+  out.set_license(m.license);
+  out.set_license_url(m.license_url);
+  out.set_maturity(m.maturity);
+  out.set_vendor(m.vendor);
+  out.mutable_manifest()->insert(m.manifest.begin(), m.manifest.end());
+  return out;
+}
+
+std::string CapabilityNames(const identity::v1::GetPluginCapabilitiesResponse& caps) {
+  std::vector<std::string> names;
+  for (const auto& c : caps.capabilities()) {
+    names.push_back(identity::v1::PluginCapability::Service::Type_Name(c.service().type()));
+  }
+  return absl::StrJoin(names, ",");
+}
+
+}  // namespace
+
+class PluginServer::Impl {
+ public:
+  explicit Impl(PluginMetadata metadata) : metadata_(std::move(metadata)) {}
+
+  ~Impl() {
+    // A started server that nobody stopped: stop it without grace rather
+    // than leave gRPC threads running into freed memory.
+    Shutdown(absl::ZeroDuration());
+  }
+
+  internal::ServiceSet services;
+
+  const PluginMetadata& metadata() const { return metadata_; }
+
+  // The metadata the plugin declares, before the SDK's additions.
+  absl::StatusOr<PluginMetadata> DeclaredMetadata() const {
+    if (!services.identity.service) return metadata_;
+    try {
+      return services.identity.service->Metadata();
+    } catch (const std::exception& e) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("IdentityService::Metadata() threw: ", e.what()));
+    }
+  }
+
+  absl::Status Start(const ServerOptions& options) {
+    {
+      std::lock_guard lock(mu_);
+      if (state_ != State::kNew) {
+        return absl::FailedPreconditionError("PluginServer::Start() can be called only once");
+      }
+      state_ = State::kStarting;
+    }
+    absl::Status status = StartLocked(options);
+    std::lock_guard lock(mu_);
+    state_ = status.ok() ? State::kServing : State::kStopped;
+    if (!status.ok()) stopped_.notify_all();
+    return status;
+  }
+
+  void Shutdown(absl::Duration grace) {
+    {
+      std::unique_lock lock(mu_);
+      if (state_ == State::kNew) {
+        state_ = State::kStopped;
+        stopped_.notify_all();
+        return;
+      }
+      if (state_ != State::kServing) {
+        // Another thread is stopping it (or it never started): wait for it.
+        stopped_.wait(lock, [this] { return state_ == State::kStopped; });
+        return;
+      }
+      state_ = State::kStopping;
+    }
+    DrainAndStop(grace);
+    std::lock_guard lock(mu_);
+    state_ = State::kStopped;
+    stopped_.notify_all();
+  }
+
+  void Wait() {
+    std::unique_lock lock(mu_);
+    stopped_.wait(lock, [this] { return state_ == State::kStopped; });
+  }
+
+  bool WaitFor(absl::Duration timeout) {
+    std::unique_lock lock(mu_);
+    return stopped_.wait_for(lock, absl::ToChronoMilliseconds(timeout),
+                             [this] { return state_ == State::kStopped; });
+  }
+
+  std::string listening_address() const {
+    std::lock_guard lock(mu_);
+    return listening_address_;
+  }
+
+  // True when every call finished before the server stopped waiting.
+  bool drained() const {
+    std::lock_guard lock(mu_);
+    return drained_;
+  }
+
+  const Logger* logger() const { return runtime_ ? &runtime_->logger : nullptr; }
+
+ private:
+  enum class State { kNew, kStarting, kServing, kStopping, kStopped };
+
+  absl::Status StartLocked(const ServerOptions& options) {
+    if (absl::Status s = options.Validate(); !s.ok()) return s;
+    absl::StatusOr<PluginMetadata> declared = DeclaredMetadata();
+    if (!declared.ok()) return declared.status();
+    if (absl::Status s = ValidatePluginMetadata(*declared); !s.ok()) return s;
+    metadata_ = *std::move(declared);
+    metadata_.manifest[kManifestSdkVersion] = std::string(kSdkVersion);
+    metadata_.manifest[kManifestProtocolVersion] = std::string(kProtocolVersion);
+
+    absl::StatusOr<internal::Capabilities> capabilities = internal::DeriveCapabilities(services);
+    if (!capabilities.ok()) return capabilities.status();
+
+    std::shared_ptr<grpc::ServerCredentials> credentials;
+    std::string address;
+    std::string transport;
+    if (options.uses_tcp()) {
+      const internal::MutualTlsFiles files{options.server_cert, options.server_key,
+                                           options.client_cert};
+      if (absl::Status s = internal::ValidateMutualTlsFiles(files); !s.ok()) return s;
+      auto made = internal::MakeMutualTlsServerCredentials(files, options.tls_reload_interval);
+      if (!made.ok()) return made.status();
+      credentials = *std::move(made);
+      auto listen = options.GrpcListenAddress();
+      if (!listen.ok()) return listen.status();
+      address = *std::move(listen);
+      transport = "tcp+mtls";
+    } else {
+      auto path = internal::PrepareUnixSocketPath(options.plugin_path, metadata_.name);
+      if (!path.ok()) return path.status();
+      socket_path_ = *path;
+      address = absl::StrCat("unix:", *path);
+      credentials = grpc::InsecureServerCredentials();
+      transport = "unix";
+    }
+
+    pool_ = std::make_unique<internal::ElasticThreadPool>();
+    runtime_ = std::make_unique<internal::CallRuntime>(
+        metadata_.name, Logger(MakeLogger(metadata_.name, options.log_format, options.log_level)),
+        *pool_);
+    adapted_ = internal::AdaptServices(services, *capabilities, ToProto(metadata_), *runtime_);
+
+    // Standard health checking (grpc.health.v1) and reflection, so that
+    // probes and grpcurl-like tools work against any plugin.
+    grpc::EnableDefaultHealthCheckService(true);
+    grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+    grpc::ServerBuilder builder;
+    for (auto& service : adapted_->grpc_services) builder.RegisterService(service.get());
+    int port = 0;
+    builder.AddListeningPort(address, credentials, options.uses_tcp() ? &port : nullptr);
+    server_ = builder.BuildAndStart();
+    if (!server_ || (options.uses_tcp() && port == 0)) {
+      server_.reset();
+      if (!socket_path_.empty()) internal::RemoveUnixSocket(socket_path_);
+      return absl::UnavailableError(
+          absl::StrCat("cannot listen on ", address, " (see the gRPC error above for the reason)"));
+    }
+    if (auto* health = server_->GetHealthCheckService()) {
+      for (const auto& name : adapted_->service_names) health->SetServingStatus(name, true);
+    }
+    {
+      std::lock_guard lock(mu_);
+      if (options.uses_tcp()) {
+        const std::string& a = address;
+        listening_address_ = absl::StrCat(a.substr(0, a.rfind(':')), ":", port);
+      } else {
+        listening_address_ = address;
+      }
+    }
+    runtime_->logger.Info("plugin server started",
+                          {{"name", metadata_.name},
+                           {"version", metadata_.version},
+                           {"transport", transport},
+                           {"address", listening_address_},
+                           {"capabilities", CapabilityNames(capabilities->identity)},
+                           {"sdk", kSdkVersion}});
+    return absl::OkStatus();
+  }
+
+  void DrainAndStop(absl::Duration grace) {
+    const auto& log = runtime_->logger;
+    log.Info("stopping: no new calls, in-flight calls may finish",
+             {{"grace_period", grace}, {"in_flight", runtime_->in_flight.load()}});
+    // gRPC refuses new calls at once, lets running ones finish until the
+    // deadline, then cancels them. With the callback API it does not wait
+    // for handlers still running on our pool: that is the loop below.
+    server_->Shutdown(std::chrono::system_clock::now() + absl::ToChronoMilliseconds(grace));
+    const absl::Time give_up = absl::Now() + kHardStopMargin;
+    while (runtime_->in_flight.load() > 0 && absl::Now() < give_up) {
+      absl::SleepFor(absl::Milliseconds(5));
+    }
+    bool drained = runtime_->in_flight.load() == 0 && pool_->Stop(absl::Seconds(1));
+    if (drained) {
+      server_->Wait();
+      server_.reset();
+    } else {
+      log.Error("calls ignored their cancellation past the grace period; leaving them behind",
+                {{"in_flight", runtime_->in_flight.load()}});
+      // They still reference the server and the pool: keep both alive (the
+      // process is about to exit) rather than free memory under them.
+      (void)server_.release();
+      (void)pool_.release();
+      (void)adapted_.release();
+      (void)runtime_.release();
+    }
+    if (!socket_path_.empty()) internal::RemoveUnixSocket(socket_path_);
+    if (runtime_) log.Info("stopped");
+    std::lock_guard lock(mu_);
+    drained_ = drained;
+  }
+
+  PluginMetadata metadata_;
+  std::string socket_path_;
+  std::unique_ptr<internal::ElasticThreadPool> pool_;
+  std::unique_ptr<internal::CallRuntime> runtime_;
+  std::unique_ptr<internal::AdaptedServices> adapted_;
+  std::unique_ptr<grpc::Server> server_;
+
+  mutable std::mutex mu_;
+  std::condition_variable stopped_;
+  State state_ = State::kNew;
+  std::string listening_address_;
+  bool drained_ = true;
+};
+
+PluginServer::PluginServer(PluginMetadata metadata)
+    : impl_(std::make_unique<Impl>(std::move(metadata))) {}
+PluginServer::~PluginServer() = default;
+PluginServer::PluginServer(PluginServer&&) noexcept = default;
+PluginServer& PluginServer::operator=(PluginServer&&) noexcept = default;
+
+void PluginServer::SetIdentity(std::shared_ptr<IdentityService> identity,
+                               std::uint32_t overridden) {
+  auto& slot = impl_->services.identity;
+  if (!identity) {
+    impl_->services.registration_errors.push_back("a null IdentityService was given");
+    return;
+  }
+  slot.service = std::move(identity);
+  slot.overridden = overridden;
+  slot.times_added = 1;
+}
+
+namespace {
+template <class Service>
+void Fill(internal::ServiceSet& set, internal::ServiceSlot<Service>& slot,
+          std::shared_ptr<Service> service, std::uint32_t overridden, const char* name) {
+  if (!service) {
+    set.registration_errors.push_back(absl::StrCat("a null ", name, " was added"));
+    return;
+  }
+  slot.service = std::move(service);
+  slot.overridden = overridden;
+  ++slot.times_added;
+}
+}  // namespace
+
+void PluginServer::Register(std::shared_ptr<OperatorService> s, std::uint32_t o) {
+  Fill(impl_->services, impl_->services.op, std::move(s), o, "OperatorService");
+}
+void PluginServer::Register(std::shared_ptr<LifecycleService> s, std::uint32_t o) {
+  Fill(impl_->services, impl_->services.lifecycle, std::move(s), o, "LifecycleService");
+}
+void PluginServer::Register(std::shared_ptr<WalService> s, std::uint32_t o) {
+  Fill(impl_->services, impl_->services.wal, std::move(s), o, "WalService");
+}
+void PluginServer::Register(std::shared_ptr<BackupService> s, std::uint32_t o) {
+  Fill(impl_->services, impl_->services.backup, std::move(s), o, "BackupService");
+}
+void PluginServer::Register(std::shared_ptr<ReconcilerHooksService> s, std::uint32_t o) {
+  Fill(impl_->services, impl_->services.reconciler_hooks, std::move(s), o,
+       "ReconcilerHooksService");
+}
+void PluginServer::Register(std::shared_ptr<RestoreJobService> s, std::uint32_t o) {
+  Fill(impl_->services, impl_->services.restore_job, std::move(s), o, "RestoreJobService");
+}
+void PluginServer::Register(std::shared_ptr<PostgresService> s, std::uint32_t o) {
+  Fill(impl_->services, impl_->services.postgres, std::move(s), o, "PostgresService");
+}
+void PluginServer::Register(std::shared_ptr<MetricsService> s, std::uint32_t o) {
+  Fill(impl_->services, impl_->services.metrics, std::move(s), o, "MetricsService");
+}
+
+PluginServer& PluginServer::declare(SidecarInjection injection) & {
+  impl_->services.sidecar_injection = injection;
+  return *this;
+}
+
+absl::Status PluginServer::Start(const ServerOptions& options) { return impl_->Start(options); }
+void PluginServer::Shutdown(absl::Duration grace) { impl_->Shutdown(grace); }
+void PluginServer::Wait() { impl_->Wait(); }
+std::string PluginServer::listening_address() const { return impl_->listening_address(); }
+const PluginMetadata& PluginServer::metadata() const { return impl_->metadata(); }
+
+int PluginServer::run(int argc, char** argv) {
+  const std::string program = argc > 0 ? argv[0] : "plugin";
+  auto command =
+      ParseCommandLine(absl::MakeConstSpan(argv + (argc > 0 ? 1 : 0), argc > 0 ? argc - 1 : 0));
+  if (!command.ok()) {
+    std::fprintf(stderr, "%s: %s\nRun '%s --help' for usage.\n", program.c_str(),
+                 std::string(command.status().message()).c_str(), program.c_str());
+    return 2;
+  }
+  const auto declared = impl_->DeclaredMetadata();
+  const std::string name = declared.ok() ? declared->name : std::string();
+  switch (command->action) {
+    case CommandLine::Action::kHelp:
+      std::fputs(CommandLineHelp(program, name).c_str(), stdout);
+      return 0;
+    case CommandLine::Action::kVersion:
+      std::printf("%s %s (cnpgi-cpp %s, CNPG-I %s)\n", name.c_str(),
+                  declared.ok() ? declared->version.c_str() : "", std::string(kSdkVersion).c_str(),
+                  std::string(kProtocolVersion).c_str());
+      return 0;
+    case CommandLine::Action::kServe:
+      break;
+  }
+
+  // Signals are taken synchronously by this thread: block them before gRPC
+  // starts its threads, which inherit the mask.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  if (absl::Status started = Start(command->options); !started.ok()) {
+    std::fprintf(stderr, "%s: cannot start: %s\n", program.c_str(),
+                 std::string(started.message()).c_str());
+    return 1;
+  }
+  int signal_number = 0;
+  while (sigwait(&signals, &signal_number) != 0) {
+  }
+  const Logger* log = impl_->logger();
+  log->Info("received signal, shutting down", {{"signal", strsignal(signal_number)}});
+
+  const absl::Duration grace = command->options.grace_period;
+  std::thread stopper([this, grace] { Shutdown(grace); });
+  // A second signal while draining means "now".
+  const timespec tick{0, 100 * 1000 * 1000};
+  while (!impl_->WaitFor(absl::ZeroDuration())) {
+    if (sigtimedwait(&signals, nullptr, &tick) > 0) {
+      log->Warn("second signal: exiting without waiting for in-flight calls");
+      std::fflush(nullptr);
+      std::_Exit(1);
+    }
+  }
+  stopper.join();
+  return impl_->drained() ? 0 : 1;
+}
+
+}  // namespace cnpgi
