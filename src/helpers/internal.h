@@ -56,13 +56,14 @@ std::string Cat(const Args&... args) {
 // Two lowercase hex digits.
 std::string Hex2(unsigned char byte);
 
-// One step of a field path: a member name or an array index.
+// One step of a field path: a member name or an array index. Owns the name:
+// error paths are built while the document they describe is torn down.
 struct PathStep {
-  std::string_view name;  // member name; unused for an index
+  std::string name;  // member name; unused for an index
   std::size_t index = 0;
   bool is_index = false;
 
-  static PathStep Member(std::string_view name) { return {name, 0, false}; }
+  static PathStep Member(std::string_view name) { return {std::string(name), 0, false}; }
   static PathStep Index(std::size_t index) { return {{}, index, true}; }
 };
 
