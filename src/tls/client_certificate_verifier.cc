@@ -1,0 +1,139 @@
+#include "tls/client_certificate_verifier.h"
+
+#include <openssl/err.h>
+#include <openssl/x509v3.h>
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "spdlog/spdlog.h"
+#include "tls/tls_files.h"
+
+namespace cnpgi::internal {
+namespace {
+
+absl::Status Prefixed(const absl::Status& status, const std::string& prefix) {
+  return absl::Status(status.code(), absl::StrCat(prefix, " ", status.message()));
+}
+
+}  // namespace
+
+absl::StatusOr<std::shared_ptr<const ClientTrustAnchors>> ClientTrustAnchors::FromPem(
+    std::string_view pem) {
+  absl::StatusOr<std::vector<X509Ptr>> certs = ParseCertificates(pem);
+  if (!certs.ok()) return certs.status();
+  if (certs->empty()) return absl::InvalidArgumentError("contains no certificate");
+  X509StorePtr store(X509_STORE_new());
+  if (store == nullptr) return absl::ResourceExhaustedError(DrainOpenSslErrors());
+  for (const X509Ptr& cert : *certs) {
+    if (X509_STORE_add_cert(store.get(), cert.get()) != 1) {
+      // A file listing the same certificate twice is harmless.
+      if (ERR_GET_REASON(ERR_peek_last_error()) == X509_R_CERT_ALREADY_IN_HASH_TABLE) {
+        ERR_clear_error();
+        continue;
+      }
+      return absl::InternalError(absl::StrCat("cannot use certificate \"", SubjectName(cert.get()),
+                                              "\": ", DrainOpenSslErrors()));
+    }
+  }
+  // Partial chains: any certificate of the file ends a chain, as in Go,
+  // where a pinned leaf needs no issuer. Purpose: the client's leaf must
+  // allow client authentication (extendedKeyUsage), as Go checks.
+  if (X509_STORE_set_flags(store.get(), X509_V_FLAG_PARTIAL_CHAIN) != 1 ||
+      X509_STORE_set_purpose(store.get(), X509_PURPOSE_SSL_CLIENT) != 1) {
+    return absl::InternalError(DrainOpenSslErrors());
+  }
+  return std::shared_ptr<const ClientTrustAnchors>(new ClientTrustAnchors(std::move(store)));
+}
+
+absl::Status ClientTrustAnchors::Verify(std::string_view leaf_pem,
+                                        std::string_view chain_pem) const {
+  if (leaf_pem.empty()) {
+    return absl::PermissionDeniedError("the client presented no certificate");
+  }
+  absl::StatusOr<std::vector<X509Ptr>> leaf = ParseCertificates(leaf_pem);
+  if (!leaf.ok() || leaf->empty()) {
+    return absl::PermissionDeniedError("the client's certificate cannot be parsed");
+  }
+  X509StackPtr untrusted(sk_X509_new_null());
+  if (untrusted == nullptr) return absl::ResourceExhaustedError(DrainOpenSslErrors());
+  if (!chain_pem.empty()) {
+    absl::StatusOr<std::vector<X509Ptr>> chain = ParseCertificates(chain_pem);
+    if (!chain.ok()) {
+      return absl::PermissionDeniedError("the client's certificate chain cannot be parsed");
+    }
+    for (X509Ptr& cert : *chain) {
+      if (sk_X509_push(untrusted.get(), cert.get()) == 0) {
+        return absl::ResourceExhaustedError(DrainOpenSslErrors());
+      }
+      cert.release();  // now owned by the stack
+    }
+  }
+  X509* client = leaf->front().get();
+  X509StoreCtxPtr ctx(X509_STORE_CTX_new());
+  if (ctx == nullptr ||
+      X509_STORE_CTX_init(ctx.get(), store_.get(), client, untrusted.get()) != 1) {
+    return absl::ResourceExhaustedError(DrainOpenSslErrors());
+  }
+  if (X509_verify_cert(ctx.get()) == 1) {
+    ERR_clear_error();
+    return absl::OkStatus();
+  }
+  const int error = X509_STORE_CTX_get_error(ctx.get());
+  const int depth = X509_STORE_CTX_get_error_depth(ctx.get());
+  std::string where;
+  if (depth > 0) {
+    const X509* at = X509_STORE_CTX_get_current_cert(ctx.get());
+    where = absl::StrCat(" (certificate ", depth, " of the chain",
+                         at != nullptr ? absl::StrCat(", \"", SubjectName(at), "\"") : "", ")");
+  }
+  ERR_clear_error();
+  return absl::PermissionDeniedError(
+      absl::StrCat("client certificate \"", SubjectName(client),
+                   "\" rejected: ", X509_verify_cert_error_string(error), where));
+}
+
+absl::StatusOr<std::shared_ptr<const ClientTrustAnchors>> ClientCertificateFile::Current() {
+  absl::StatusOr<std::string> pem = ReadSmallFile(path_);
+  if (!pem.ok()) return Prefixed(pem.status(), DescribeTlsFile(TlsFile::kClientCert, path_));
+  std::lock_guard<std::mutex> lock(mu_);
+  if (cached_ != nullptr && *pem == cached_pem_) return cached_;
+  absl::StatusOr<std::shared_ptr<const ClientTrustAnchors>> anchors =
+      ClientTrustAnchors::FromPem(*pem);
+  if (!anchors.ok()) {
+    return Prefixed(anchors.status(), DescribeTlsFile(TlsFile::kClientCert, path_));
+  }
+  cached_pem_ = *std::move(pem);
+  cached_ = *std::move(anchors);
+  return cached_;
+}
+
+ClientCertificateVerifier::ClientCertificateVerifier(std::string client_cert_path)
+    : file_(std::move(client_cert_path)) {}
+
+absl::Status ClientCertificateVerifier::Check(std::string_view leaf_pem,
+                                              std::string_view chain_pem) {
+  absl::StatusOr<std::shared_ptr<const ClientTrustAnchors>> anchors = file_.Current();
+  // Fail closed: without a readable trust file no client is trusted, exactly
+  // as the Go helper library, which re-reads the file on every handshake.
+  if (!anchors.ok()) return anchors.status();
+  return (*anchors)->Verify(leaf_pem, chain_pem);
+}
+
+bool ClientCertificateVerifier::Verify(
+    grpc::experimental::TlsCustomVerificationCheckRequest* request,
+    std::function<void(grpc::Status)> /*callback*/, grpc::Status* sync_status) {
+  const grpc::string_ref leaf = request->peer_cert();
+  const grpc::string_ref chain = request->peer_cert_full_chain();
+  absl::Status status = Check(std::string_view(leaf.data(), leaf.size()),
+                              std::string_view(chain.data(), chain.size()));
+  if (status.ok()) {
+    *sync_status = grpc::Status::OK;
+  } else {
+    spdlog::warn("mutual TLS: connection refused: {}", std::string(status.message()));
+    *sync_status = grpc::Status(grpc::StatusCode::UNAUTHENTICATED, std::string(status.message()));
+  }
+  return true;  // decided synchronously
+}
+
+}  // namespace cnpgi::internal

@@ -1,0 +1,59 @@
+#include "tls/tls13_only.h"
+
+#include <stdlib.h>
+
+#include <mutex>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+
+// gRPC's own accessor for the cipher list it uses (declared in gRPC's
+// src/core/lib/security/security_connector/ssl_utils.h, which is not
+// installed). It is not public API, hence the weak reference: it resolves to
+// null where the gRPC in use does not provide it, with shared and static
+// linking alike. When present (Debian's libgrpc 1.51 exports it), it tells
+// which list gRPC has actually fixed for the process; calling it also fixes
+// the list right away, so nothing can change it after we checked.
+const char* grpc_get_ssl_cipher_suites(void) __attribute__((weak));
+
+namespace cnpgi::internal {
+namespace {
+
+std::mutex env_mutex;
+
+}  // namespace
+
+absl::Status EnforceTls13Only() {
+  const std::string wanted(kNoTls12CipherSuites);
+  const std::string name(kGrpcCipherSuitesEnv);
+  {
+    // setenv(3) is not safe against a concurrent setenv; serialise ours and
+    // skip the call entirely when the value is already in place.
+    std::lock_guard<std::mutex> lock(env_mutex);
+    const char* current = getenv(name.c_str());
+    if (current == nullptr || wanted != current) {
+      if (setenv(name.c_str(), wanted.c_str(), /*overwrite=*/1) != 0) {
+        return absl::InternalError(
+            absl::StrCat("cannot set ", name, " to restrict gRPC to TLS 1.3"));
+      }
+    }
+  }
+  if (&grpc_get_ssl_cipher_suites == nullptr) {
+    // Another gRPC build: the environment variable is still honoured, we just
+    // cannot confirm it was set in time.
+    return absl::OkStatus();
+  }
+  const char* in_use = grpc_get_ssl_cipher_suites();
+  if (in_use == nullptr || wanted != in_use) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "cannot restrict gRPC to TLS 1.3: gRPC already fixed its TLS 1.2 cipher list to \"",
+        in_use == nullptr ? "" : in_use,
+        "\" because TLS was used in this process before the plugin server was set up (a gRPC "
+        "TLS channel or server created earlier); TLS 1.2 clients would be accepted. Create "
+        "the plugin server before any other gRPC TLS object, or start the process with ",
+        name, "=", wanted));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace cnpgi::internal
