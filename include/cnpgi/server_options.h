@@ -48,7 +48,9 @@ struct ServerOptions {
   LogFormat log_format = LogFormat::kText;
   // --grace-period: how long in-flight calls may run on after SIGTERM/SIGINT.
   absl::Duration grace_period = absl::Seconds(25);
-  // --tls-reload-interval: how often the certificate files are re-read.
+  // --tls-reload-interval: how often the server certificate and key are
+  // re-read (whole seconds, at least 1 s, as gRPC's file watcher works);
+  // --client-cert is re-read at every handshake, when it changed.
   absl::Duration tls_reload_interval = absl::Seconds(5);
 
   // True when the server listens on TCP (server_address is set).

@@ -172,7 +172,7 @@ class PluginServer::Impl {
     if (options.uses_tcp()) {
       const internal::MutualTlsFiles files{options.server_cert, options.server_key,
                                            options.client_cert};
-      if (absl::Status s = internal::ValidateMutualTlsFiles(files); !s.ok()) return s;
+      // Validates the files too, with errors naming the file and its flag.
       auto made = internal::MakeMutualTlsServerCredentials(files, options.tls_reload_interval);
       if (!made.ok()) return made.status();
       credentials = *std::move(made);
