@@ -14,21 +14,23 @@ namespace cnpgi {
 // the `cnpg.io/pluginName` label of the Service (TCP plugins) and
 // `spec.plugins[].name` in the Cluster; `version` is shown in the Cluster's
 // `status.pluginStatus[].version`. The rest is for humans and tools.
+// Members have default initializers so that designated initializers
+// ({.name = ..., .version = ...}) compile cleanly under -Wextra.
 struct PluginMetadata {
-  std::string name;     // required; DNS-like, at most 63 characters
-  std::string version;  // required, e.g. "1.2.0"
-  std::string display_name;
-  std::string description;
-  std::string project_url;
-  std::string repository_url;
-  std::string license;
-  std::string license_url;
-  std::string maturity;  // e.g. "alpha", "beta", "stable"
-  std::string vendor;
+  std::string name{};     // required; DNS-like, at most 63 characters
+  std::string version{};  // required, e.g. "1.2.0"
+  std::string display_name{};
+  std::string description{};
+  std::string project_url{};
+  std::string repository_url{};
+  std::string license{};
+  std::string license_url{};
+  std::string maturity{};  // e.g. "alpha", "beta", "stable"
+  std::string vendor{};
   // Free-form key/value pairs. The SDK adds `cnpgi-cpp/sdk-version` and
   // `cnpgi-cpp/protocol-version` so that support can tell what a plugin
   // was built with.
-  std::map<std::string, std::string> manifest;
+  std::map<std::string, std::string> manifest{};
 };
 
 // Checks what the operator and Kubernetes require of the metadata: a name of
