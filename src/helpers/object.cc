@@ -465,7 +465,11 @@ absl::StatusOr<nlohmann::json*> Object::Edit(std::string_view json_pointer) {
         "malformed JSON pointer \"", json_pointer,
         "\": it must be empty or start with \"/\", and \"~\" must be followed by 0 or 1"));
   }
-  return EditTokens(std::move(tokens));
+  try {
+    return EditTokens(std::move(tokens));
+  } catch (const std::bad_alloc&) {
+    return absl::ResourceExhaustedError("out of memory while editing a JSON document");
+  }
 }
 
 absl::StatusOr<nlohmann::json*> Object::EditTokens(std::vector<std::string> tokens) {

@@ -77,9 +77,25 @@ std::string Describe(const Object& object) {
              object.namespace_(), object.namespace_().empty() ? "" : "/", object.name());
 }
 
+absl::Status Inject(Object& object, const SidecarOptions& options);
+
 }  // namespace
 
 absl::Status InjectSidecar(Object& object, const SidecarOptions& options) {
+  // Only allocation can throw below; keep the promise that no exception
+  // leaves the SDK's API.
+  try {
+    return Inject(object, options);
+  } catch (const std::bad_alloc&) {
+    return absl::ResourceExhaustedError("out of memory while injecting a sidecar");
+  } catch (const std::exception& e) {
+    return absl::InternalError(Cat("unexpected error while injecting a sidecar: ", e.what()));
+  }
+}
+
+namespace {
+
+absl::Status Inject(Object& object, const SidecarOptions& options) {
   const std::string_view sidecar_name = internal::StringOrEmpty(Member(&options.container, "name"));
   if (!options.container.is_object() || sidecar_name.empty()) {
     return absl::InvalidArgumentError(
@@ -173,4 +189,5 @@ absl::Status InjectSidecar(Object& object, const SidecarOptions& options) {
   return absl::OkStatus();
 }
 
+}  // namespace
 }  // namespace cnpgi
