@@ -25,7 +25,7 @@ if command -v ninja >/dev/null; then generator=(-G Ninja); fi
 
 start=$(date +%s)
 cmake -S tests/fuzz -B "$build" "${generator[@]}" "${launcher[@]}" \
-  -DCMAKE_CXX_COMPILER="$cxx" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+  -DCMAKE_CXX_COMPILER="$cxx" -DCMAKE_BUILD_TYPE= >/dev/null
 cmake --build "$build" -j 2
 echo "== fuzz target built in $(( $(date +%s) - start )) s"
 

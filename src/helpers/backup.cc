@@ -11,7 +11,7 @@ namespace {
 using internal::Member;
 using Json = nlohmann::json;
 
-constexpr std::string_view kWhat = "Backup";
+constexpr std::string_view kBackup = "Backup";
 
 }  // namespace
 
@@ -40,34 +40,34 @@ absl::StatusOr<Backup> Backup::FromObject(Object object) {
 
 absl::Status Backup::CheckShape() const {
   const Json* spec = Member(&json(), "spec");
-  if (absl::Status s = internal::CheckOptionalObject(kWhat, spec, "spec"); !s.ok()) return s;
+  if (absl::Status s = internal::CheckOptionalObject(kBackup, spec, "spec"); !s.ok()) return s;
   const Json* cluster = Member(spec, "cluster");
-  if (absl::Status s = internal::CheckOptionalObject(kWhat, cluster, "spec.cluster"); !s.ok()) {
+  if (absl::Status s = internal::CheckOptionalObject(kBackup, cluster, "spec.cluster"); !s.ok()) {
     return s;
   }
   if (absl::Status s =
-          internal::CheckOptionalString(kWhat, Member(cluster, "name"), "spec.cluster.name");
+          internal::CheckOptionalString(kBackup, Member(cluster, "name"), "spec.cluster.name");
       !s.ok()) {
     return s;
   }
   for (const char* field : {"method", "target"}) {
-    if (absl::Status s = internal::CheckOptionalString(kWhat, Member(spec, field),
+    if (absl::Status s = internal::CheckOptionalString(kBackup, Member(spec, field),
                                                        internal::Cat("spec.", field));
         !s.ok()) {
       return s;
     }
   }
   const Json* plugin = Member(spec, "pluginConfiguration");
-  if (absl::Status s = internal::CheckOptionalObject(kWhat, plugin, "spec.pluginConfiguration");
+  if (absl::Status s = internal::CheckOptionalObject(kBackup, plugin, "spec.pluginConfiguration");
       !s.ok()) {
     return s;
   }
-  if (absl::Status s = internal::CheckOptionalString(kWhat, Member(plugin, "name"),
+  if (absl::Status s = internal::CheckOptionalString(kBackup, Member(plugin, "name"),
                                                      "spec.pluginConfiguration.name");
       !s.ok()) {
     return s;
   }
-  return internal::CheckOptionalStringMap(kWhat, Member(plugin, "parameters"),
+  return internal::CheckOptionalStringMap(kBackup, Member(plugin, "parameters"),
                                           "spec.pluginConfiguration.parameters");
 }
 

@@ -12,7 +12,7 @@ using internal::Cat;
 using internal::Member;
 using Json = nlohmann::json;
 
-constexpr std::string_view kWhat = "Cluster";
+constexpr std::string_view kCluster = "Cluster";
 
 const Json::array_t* ArrayAt(const Json* value) {
   return value != nullptr && value->is_array() ? &value->get_ref<const Json::array_t&>() : nullptr;
@@ -20,25 +20,25 @@ const Json::array_t* ArrayAt(const Json* value) {
 
 // Checks one PluginConfiguration entry at `path` (e.g. "spec.plugins[1]").
 absl::Status CheckPluginEntry(const Json& entry, const std::string& path) {
-  if (!entry.is_object()) return internal::TypeError(kWhat, path, "an object", entry);
+  if (!entry.is_object()) return internal::TypeError(kCluster, path, "an object", entry);
   const Json* name = Member(&entry, "name");
   if (name == nullptr || !name->is_string()) {
     if (name == nullptr || name->is_null()) {
       return absl::InvalidArgumentError(Cat("Cluster ", path, ".name: missing plugin name"));
     }
-    return internal::TypeError(kWhat, path + ".name", "a string", *name);
+    return internal::TypeError(kCluster, path + ".name", "a string", *name);
   }
   if (absl::Status s =
-          internal::CheckOptionalBool(kWhat, Member(&entry, "enabled"), path + ".enabled");
+          internal::CheckOptionalBool(kCluster, Member(&entry, "enabled"), path + ".enabled");
       !s.ok()) {
     return s;
   }
-  if (absl::Status s = internal::CheckOptionalBool(kWhat, Member(&entry, "isWALArchiver"),
+  if (absl::Status s = internal::CheckOptionalBool(kCluster, Member(&entry, "isWALArchiver"),
                                                    path + ".isWALArchiver");
       !s.ok()) {
     return s;
   }
-  return internal::CheckOptionalStringMap(kWhat, Member(&entry, "parameters"),
+  return internal::CheckOptionalStringMap(kCluster, Member(&entry, "parameters"),
                                           path + ".parameters");
 }
 
@@ -73,10 +73,10 @@ absl::StatusOr<Cluster> Cluster::FromObject(Object object) {
 
 absl::Status Cluster::CheckShape() const {
   const Json* spec = Member(&json(), "spec");
-  if (absl::Status s = internal::CheckOptionalObject(kWhat, spec, "spec"); !s.ok()) return s;
+  if (absl::Status s = internal::CheckOptionalObject(kCluster, spec, "spec"); !s.ok()) return s;
 
   const Json* plugins = Member(spec, "plugins");
-  if (absl::Status s = internal::CheckOptionalArray(kWhat, plugins, "spec.plugins"); !s.ok()) {
+  if (absl::Status s = internal::CheckOptionalArray(kCluster, plugins, "spec.plugins"); !s.ok()) {
     return s;
   }
   if (const Json::array_t* entries = ArrayAt(plugins)) {
@@ -88,7 +88,7 @@ absl::Status Cluster::CheckShape() const {
   }
 
   const Json* externals = Member(spec, "externalClusters");
-  if (absl::Status s = internal::CheckOptionalArray(kWhat, externals, "spec.externalClusters");
+  if (absl::Status s = internal::CheckOptionalArray(kCluster, externals, "spec.externalClusters");
       !s.ok()) {
     return s;
   }
@@ -96,9 +96,9 @@ absl::Status Cluster::CheckShape() const {
     for (std::size_t i = 0; i < entries->size(); ++i) {
       const Json& entry = (*entries)[i];
       const std::string path = IndexPath("spec.externalClusters", i);
-      if (!entry.is_object()) return internal::TypeError(kWhat, path, "an object", entry);
+      if (!entry.is_object()) return internal::TypeError(kCluster, path, "an object", entry);
       if (absl::Status s =
-              internal::CheckOptionalString(kWhat, Member(&entry, "name"), path + ".name");
+              internal::CheckOptionalString(kCluster, Member(&entry, "name"), path + ".name");
           !s.ok()) {
         return s;
       }
@@ -111,31 +111,31 @@ absl::Status Cluster::CheckShape() const {
 
   for (const char* section : {"bootstrap", "replica"}) {
     const Json* value = Member(spec, section);
-    if (absl::Status s = internal::CheckOptionalObject(kWhat, value, Cat("spec.", section));
+    if (absl::Status s = internal::CheckOptionalObject(kCluster, value, Cat("spec.", section));
         !s.ok()) {
       return s;
     }
   }
   const Json* recovery = Member(Member(spec, "bootstrap"), "recovery");
-  if (absl::Status s = internal::CheckOptionalObject(kWhat, recovery, "spec.bootstrap.recovery");
+  if (absl::Status s = internal::CheckOptionalObject(kCluster, recovery, "spec.bootstrap.recovery");
       !s.ok()) {
     return s;
   }
-  if (absl::Status s = internal::CheckOptionalString(kWhat, Member(recovery, "source"),
+  if (absl::Status s = internal::CheckOptionalString(kCluster, Member(recovery, "source"),
                                                      "spec.bootstrap.recovery.source");
       !s.ok()) {
     return s;
   }
   if (absl::Status s = internal::CheckOptionalString(
-          kWhat, Member(Member(spec, "replica"), "source"), "spec.replica.source");
+          kCluster, Member(Member(spec, "replica"), "source"), "spec.replica.source");
       !s.ok()) {
     return s;
   }
 
   const Json* status = Member(&json(), "status");
-  if (absl::Status s = internal::CheckOptionalObject(kWhat, status, "status"); !s.ok()) return s;
+  if (absl::Status s = internal::CheckOptionalObject(kCluster, status, "status"); !s.ok()) return s;
   const Json* statuses = Member(status, "pluginStatus");
-  if (absl::Status s = internal::CheckOptionalArray(kWhat, statuses, "status.pluginStatus");
+  if (absl::Status s = internal::CheckOptionalArray(kCluster, statuses, "status.pluginStatus");
       !s.ok()) {
     return s;
   }
@@ -143,10 +143,10 @@ absl::Status Cluster::CheckShape() const {
     for (std::size_t i = 0; i < entries->size(); ++i) {
       const Json& entry = (*entries)[i];
       const std::string path = IndexPath("status.pluginStatus", i);
-      if (!entry.is_object()) return internal::TypeError(kWhat, path, "an object", entry);
+      if (!entry.is_object()) return internal::TypeError(kCluster, path, "an object", entry);
       for (const char* field : {"name", "version", "status"}) {
         if (absl::Status s =
-                internal::CheckOptionalString(kWhat, Member(&entry, field), Cat(path, ".", field));
+                internal::CheckOptionalString(kCluster, Member(&entry, field), Cat(path, ".", field));
             !s.ok()) {
           return s;
         }
@@ -155,13 +155,13 @@ absl::Status Cluster::CheckShape() const {
                                 "backupCapabilities", "restoreJobHookCapabilities"}) {
         const Json* list = Member(&entry, field);
         const std::string list_path = Cat(path, ".", field);
-        if (absl::Status s = internal::CheckOptionalArray(kWhat, list, list_path); !s.ok()) {
+        if (absl::Status s = internal::CheckOptionalArray(kCluster, list, list_path); !s.ok()) {
           return s;
         }
         if (const Json::array_t* items = ArrayAt(list)) {
           for (std::size_t j = 0; j < items->size(); ++j) {
             if (!(*items)[j].is_string()) {
-              return internal::TypeError(kWhat, IndexPath(list_path, j), "a string", (*items)[j]);
+              return internal::TypeError(kCluster, IndexPath(list_path, j), "a string", (*items)[j]);
             }
           }
         }

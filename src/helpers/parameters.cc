@@ -19,7 +19,7 @@ absl::Status Invalid(std::string_view what, std::string_view text, std::string_v
       Cat("invalid ", what, " \"", text, "\"", why.empty() ? "" : ": ", why));
 }
 
-bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+bool IsDecimalDigit(char c) { return c >= '0' && c <= '9'; }
 
 using u128 = unsigned __int128;
 constexpr u128 kInt64Limit = static_cast<u128>(std::numeric_limits<std::int64_t>::max());
@@ -58,7 +58,7 @@ absl::StatusOr<Quantity> Quantity::Parse(std::string_view text) {
   std::size_t fraction_digits = 0;
   bool seen_point = false;
   for (; i < text.size(); ++i) {
-    if (IsDigit(text[i])) {
+    if (IsDecimalDigit(text[i])) {
       digits += text[i];
       if (seen_point) ++fraction_digits;
     } else if (text[i] == '.' && !seen_point) {
@@ -183,7 +183,7 @@ absl::StatusOr<absl::Duration> ParseDuration(std::string_view text) {
     std::uint64_t whole = 0;
     bool overflow = false;
     bool any_digit = false;
-    for (; i < rest.size() && IsDigit(rest[i]); ++i) {
+    for (; i < rest.size() && IsDecimalDigit(rest[i]); ++i) {
       any_digit = true;
       if (whole > (std::numeric_limits<std::int64_t>::max() - 9) / 10) overflow = true;
       if (!overflow) whole = whole * 10 + static_cast<std::uint64_t>(rest[i] - '0');
@@ -192,7 +192,7 @@ absl::StatusOr<absl::Duration> ParseDuration(std::string_view text) {
     if (i < rest.size() && rest[i] == '.') {
       ++i;
       double scale = 0.1;
-      for (; i < rest.size() && IsDigit(rest[i]); ++i) {
+      for (; i < rest.size() && IsDecimalDigit(rest[i]); ++i) {
         any_digit = true;
         fraction += scale * (rest[i] - '0');
         scale /= 10;
@@ -210,7 +210,7 @@ absl::StatusOr<absl::Duration> ParseDuration(std::string_view text) {
     }
     if (unit == nullptr) {
       std::size_t end = 0;
-      while (end < rest.size() && !IsDigit(rest[end]) && rest[end] != '.') ++end;
+      while (end < rest.size() && !IsDecimalDigit(rest[end]) && rest[end] != '.') ++end;
       return Invalid(kWhat, text,
                      rest.empty() ? std::string("missing unit (use ns, us, ms, s, m, min, h or d)")
                                   : Cat("unknown unit \"", rest.substr(0, end),
