@@ -1,6 +1,7 @@
 #include "configuration.h"
 
 #include <cstdlib>
+#include <initializer_list>
 #include <utility>
 
 #include <cnpgi/parameters.h>
@@ -9,6 +10,14 @@
 
 namespace wal_directory {
 namespace {
+
+// Concatenation taking std::string_view (Debian's absl::StrCat does not),
+// without GCC 12's -Wrestrict false positive on `"literal" + std::string`.
+std::string Cat(std::initializer_list<std::string_view> parts) {
+  std::string out;
+  for (std::string_view p : parts) out.append(p);
+  return out;
+}
 
 bool IsSafeServerName(std::string_view name) {
   if (name.empty() || name.size() > 255 || name == "." || name == "..") return false;
@@ -47,9 +56,9 @@ std::optional<ArchiveLocation> ReadLocation(const cnpgi::PluginConfiguration& en
   } else if (!p.contains("directory") && env_directory) {
     location.directory = std::filesystem::path(*env_directory);
   } else if (!p.contains("directory")) {
-    errors.Add(p.Error("directory", "required: the absolute path of the archive volume (or set " +
-                                        std::string(kDirectoryEnv) +
-                                        " in the plugin's container)"));
+    errors.Add(
+        p.Error("directory", Cat({"required: the absolute path of the archive volume (or set ",
+                                  kDirectoryEnv, " in the plugin's container)"})));
   }
   if (!location.directory.empty() && !location.directory.is_absolute()) {
     errors.Add(p.Error("directory", "must be an absolute path"));
@@ -60,9 +69,9 @@ std::optional<ArchiveLocation> ReadLocation(const cnpgi::PluginConfiguration& en
   location.server_name = std::string(server.value_or(default_server_name));
   if (!IsSafeServerName(location.server_name)) {
     errors.Add(p.Error("serverName",
-                       "must be a single directory name made of letters, digits, '-', '_' and "
-                       "'.' (got \"" +
-                           location.server_name + "\")"));
+                       Cat({"must be a single directory name made of letters, digits, '-', '_' "
+                            "and '.' (got \"",
+                            location.server_name, "\")"})));
   }
   if (errors.size() != errors_before) return std::nullopt;
   return location;
@@ -106,9 +115,9 @@ absl::StatusOr<std::vector<ArchiveLocation>> RestoreLocationsOf(
   if (!errors.empty()) return errors.ToStatus();
   if (locations.empty()) {
     return absl::FailedPreconditionError(
-        "Cluster " + std::string(cluster.name()) + " configures no WAL archive of plugin " +
-        std::string(plugin_name) +
-        ": neither in spec.plugins nor in the external cluster of its recovery or replica source");
+        Cat({"Cluster ", cluster.name(), " configures no WAL archive of plugin ", plugin_name,
+             ": neither in spec.plugins nor in the external cluster of its recovery or replica "
+             "source"}));
   }
   return locations;
 }
