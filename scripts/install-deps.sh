@@ -14,6 +14,8 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev python3 python3-protobuf openssl procps
   # WAL archiving example: a real PostgreSQL server for the end-to-end test
   postgresql
+  # hello-world example: YAML for the Kubernetes manifests check
+  python3-yaml
 )
 
 missing=()
