@@ -6,8 +6,9 @@
 //   restore_command = 'wal-client restore --socket=/plugins/<name> --cluster=cluster.json %f %p'
 //
 // Like the instance manager, every run is a fresh process that connects to
-// the plugin's Unix socket, does the handshake (GetPluginMetadata,
-// GetPluginCapabilities, WAL.GetCapabilities, Probe) and makes one call:
+// the plugin's Unix socket, does the operator's handshake (GetPluginMetadata,
+// GetPluginCapabilities, the GetCapabilities of every advertised service,
+// Probe; cnpgi::testing::PluginClient does it) and makes one call:
 //  - Archive with the Cluster JSON, the absolute path of the file (PostgreSQL
 //    passes %p relative to the data directory, its working directory) and
 //    check_empty_wal_archive = whether the data directory holds the marker
@@ -19,7 +20,6 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -30,18 +30,14 @@
 #include <string_view>
 #include <vector>
 
-#include <grpcpp/grpcpp.h>
+#include <cnpgi/testing/plugin_client.h>
 
-#include <cnpgi/identity/v1/identity.grpc.pb.h>
-#include <cnpgi/wal/v1/wal.grpc.pb.h>
+#include "absl/status/status.h"
+#include "absl/time/time.h"
 
 namespace {
 
 namespace fs = std::filesystem;
-using cnpgi::identity::v1::Identity;
-using cnpgi::identity::v1::PluginCapability;
-using cnpgi::wal::v1::WAL;
-using cnpgi::wal::v1::WALCapability;
 
 constexpr std::string_view kUsage =
     "usage: wal-client [options] archive FILE\n"
@@ -125,35 +121,6 @@ std::optional<Options> ParseArgs(int argc, char** argv, std::string& error) {
   return std::nullopt;
 }
 
-std::unique_ptr<grpc::ClientContext> Deadline(int seconds) {
-  auto context = std::make_unique<grpc::ClientContext>();
-  context->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(seconds));
-  return context;
-}
-
-std::string Describe(const grpc::Status& status) {
-  static const char* const kCodes[] = {"OK",
-                                       "CANCELLED",
-                                       "UNKNOWN",
-                                       "INVALID_ARGUMENT",
-                                       "DEADLINE_EXCEEDED",
-                                       "NOT_FOUND",
-                                       "ALREADY_EXISTS",
-                                       "PERMISSION_DENIED",
-                                       "RESOURCE_EXHAUSTED",
-                                       "FAILED_PRECONDITION",
-                                       "ABORTED",
-                                       "OUT_OF_RANGE",
-                                       "UNIMPLEMENTED",
-                                       "INTERNAL",
-                                       "UNAVAILABLE",
-                                       "DATA_LOSS",
-                                       "UNAUTHENTICATED"};
-  const int code = static_cast<int>(status.error_code());
-  std::string name = code >= 0 && code <= 16 ? kCodes[code] : std::to_string(code);
-  return name + ": " + status.error_message();
-}
-
 // One line per call, written with a single write() so that concurrent
 // clients do not interleave.
 void AppendLog(const std::string& file, const std::string& line) {
@@ -165,47 +132,10 @@ void AppendLog(const std::string& file, const std::string& line) {
   ::close(fd);
 }
 
-// The handshake of the instance manager on a new connection. Empty when it
-// succeeded, the reason otherwise.
-std::string Handshake(const std::shared_ptr<grpc::Channel>& channel, const Options& o,
-                      WALCapability::RPC::Type needed) {
-  constexpr int kHandshakeSeconds = 10;
-  auto identity = Identity::NewStub(channel);
-  cnpgi::identity::v1::GetPluginMetadataResponse metadata;
-  grpc::Status s = identity->GetPluginMetadata(Deadline(kHandshakeSeconds).get(), {}, &metadata);
-  if (!s.ok()) return "GetPluginMetadata: " + Describe(s);
-  // The operator names a socket plugin after its file and looks it up by
-  // its metadata name: they must agree.
-  if (metadata.name() != fs::path(o.socket).filename().native()) {
-    return "the socket " + o.socket + " serves a plugin named \"" + metadata.name() +
-           "\"; the socket file must be named after the plugin";
-  }
-  cnpgi::identity::v1::GetPluginCapabilitiesResponse capabilities;
-  s = identity->GetPluginCapabilities(Deadline(kHandshakeSeconds).get(), {}, &capabilities);
-  if (!s.ok()) return "GetPluginCapabilities: " + Describe(s);
-  bool has_wal = false;
-  for (const auto& c : capabilities.capabilities()) {
-    if (c.has_service() && c.service().type() == PluginCapability::Service::TYPE_WAL_SERVICE) {
-      has_wal = true;
-    }
-  }
-  if (!has_wal) return "plugin " + metadata.name() + " does not advertise the WAL service";
-  cnpgi::wal::v1::WALCapabilitiesResult wal_capabilities;
-  s = WAL::NewStub(channel)->GetCapabilities(Deadline(kHandshakeSeconds).get(), {},
-                                             &wal_capabilities);
-  if (!s.ok()) return "WAL.GetCapabilities: " + Describe(s);
-  bool has_rpc = false;
-  for (const auto& c : wal_capabilities.capabilities()) {
-    if (c.has_rpc() && c.rpc().type() == needed) has_rpc = true;
-  }
-  if (!has_rpc) {
-    return "plugin " + metadata.name() + " does not advertise " +
-           WALCapability::RPC::Type_Name(needed);
-  }
-  cnpgi::identity::v1::ProbeResponse probe;
-  s = identity->Probe(Deadline(kHandshakeSeconds).get(), {}, &probe);
-  if (!s.ok()) return "Probe: " + Describe(s);
-  return "";
+// The message for a failed call: "<CODE>: <what the client or plugin said>".
+std::string Describe(const absl::Status& status) {
+  const std::string message(status.message());
+  return absl::StatusCodeToString(status.code()) + ": " + message;
 }
 
 int Fail(const Options& o, const std::string& file, const std::string& why) {
@@ -231,33 +161,36 @@ int main(int argc, char** argv) {
   cluster << in.rdbuf();
   if (!in) return Fail(o, file, "cannot read the Cluster from " + o.cluster_file);
 
-  // The channel connects on the first call; its deadline bounds the wait.
-  auto channel = grpc::CreateChannel("unix:" + o.socket, grpc::InsecureChannelCredentials());
-  const bool archive = o.verb == "archive";
-  std::string failure = Handshake(
-      channel, o,
-      archive ? WALCapability::RPC::TYPE_ARCHIVE_WAL : WALCapability::RPC::TYPE_RESTORE_WAL);
-  if (!failure.empty()) return Fail(o, file, failure);
+  // A new connection and the operator's handshake (GetPluginMetadata,
+  // GetPluginCapabilities, the GetCapabilities of each advertised service,
+  // Probe), each call with a deadline. The calls of the handshake must be
+  // quick; the WAL call gets --timeout.
+  cnpgi::testing::ClientOptions options;
+  options.call_timeout = absl::Seconds(10);
+  absl::StatusOr<cnpgi::testing::PluginClient> client =
+      cnpgi::testing::PluginClient::Connect(cnpgi::testing::Endpoint::Unix(o.socket), options);
+  if (!client.ok()) return Fail(o, file, Describe(client.status()));
+  // The operator names a socket plugin after its file and looks it up by its
+  // metadata name: they must agree.
+  const std::string& name = client->handshake().name();
+  if (name != fs::path(o.socket).filename().native()) {
+    return Fail(o, file,
+                "the socket " + o.socket + " serves a plugin named \"" + name +
+                    "\"; the socket file must be named after the plugin");
+  }
+  const cnpgi::testing::PluginClient wal = client->WithTimeout(absl::Seconds(o.timeout_seconds));
+  const cnpgi::testing::Document cluster_json = cnpgi::testing::Document::Raw(cluster.str());
 
-  auto wal = WAL::NewStub(channel);
-  grpc::Status status;
+  // Absolute paths, as the instance manager sends them: PostgreSQL passes
+  // %p relative to the data directory, which is its working directory. The
+  // advertised capabilities are checked by the client (require_advertised).
+  absl::Status status;
   std::error_code ec;
-  if (archive) {
-    cnpgi::wal::v1::WALArchiveRequest request;
-    request.set_cluster_definition(cluster.str());
-    request.set_source_file_name(fs::absolute(file, ec).native());
-    request.set_check_empty_wal_archive(
-        o.check_empty.value_or(fs::exists(".check-empty-wal-archive", ec)));
-    cnpgi::wal::v1::WALArchiveResult result;
-    status = wal->Archive(Deadline(o.timeout_seconds).get(), request, &result);
+  if (o.verb == "archive") {
+    status = wal.ArchiveWal(cluster_json, fs::absolute(file, ec).native(),
+                            o.check_empty.value_or(fs::exists(".check-empty-wal-archive", ec)));
   } else {
-    cnpgi::wal::v1::WALRestoreRequest request;
-    request.set_cluster_definition(cluster.str());
-    request.set_source_wal_name(file);
-    request.set_destination_file_name(fs::absolute(o.positional[1], ec).native());
-    request.set_mode(cnpgi::wal::v1::WALRestoreRequest::MODE_RECOVERY);
-    cnpgi::wal::v1::WALRestoreResult result;
-    status = wal->Restore(Deadline(o.timeout_seconds).get(), request, &result);
+    status = wal.RestoreWal(cluster_json, file, fs::absolute(o.positional[1], ec).native());
   }
   if (!status.ok()) return Fail(o, file, Describe(status));
   AppendLog(o.log_file, o.verb + " " + file + " OK");
