@@ -109,9 +109,17 @@ bool HasSideEffects(Rpc rpc) {
 }
 
 std::string LifecycleCall::Label() const {
-  return Cat(operator_lifecycle::v1::OperatorOperationType::Type_Name(
-                 static_cast<operator_lifecycle::v1::OperatorOperationType::Type>(operation)),
-             " ", group.empty() ? std::string("core") : group, "/", kind);
+  std::string op = operator_lifecycle::v1::OperatorOperationType::Type_Name(
+      static_cast<operator_lifecycle::v1::OperatorOperationType::Type>(operation));
+  if (op.rfind("TYPE_", 0) == 0) op = op.substr(5);
+  return Cat(op, " ", group.empty() ? std::string("core") : group, "/", kind);
+}
+
+std::string ShortName(Rpc rpc) {
+  const std::string_view name = NameOf(rpc);  // cnpgi.wal.v1.WAL/Archive
+  const auto slash = name.find('/');
+  const auto dot = name.rfind('.', slash);
+  return std::string(name.substr(dot == std::string_view::npos ? 0 : dot + 1));
 }
 
 std::vector<LifecycleCall> LifecycleCalls(const HandshakeResult& handshake) {
@@ -454,7 +462,7 @@ Verdict CapabilitiesRpcs(CheckEnv& env) {
   const PluginClient& client = env.client();
   for (Rpc rpc : AllRpcs()) {
     if (!h.Advertises(rpc)) continue;
-    const std::string name(NameOf(rpc).substr(NameOf(rpc).find('.', 6) + 1));
+    const std::string name = ShortName(rpc);
     if (rpc == Rpc::kLifecycleHook) {
       const auto calls = LifecycleCalls(h);
       if (calls.empty()) not_exercised.push_back("LifecycleHook (only DELETE subscriptions)");
@@ -1196,8 +1204,7 @@ Verdict BadInput(CheckEnv& env, const std::vector<BadDocument>& bad, const char*
         }
         continue;
       }
-      if (!judge(Cat(NameOf(rpc).substr(NameOf(rpc).find('/') + 1), " with ", doc.label,
-                     " as the Cluster"),
+      if (!judge(Cat(ShortName(rpc), " with ", doc.label, " as the Cluster"),
                  CallWithFixtures(env, client, rpc, &doc.document), MustRejectBadCluster(rpc))) {
         return Fail(JoinProblems(problems));
       }

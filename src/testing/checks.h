@@ -75,6 +75,9 @@ struct LifecycleCall {
   LifecycleOperation operation;
   std::string Label() const;  // "EVALUATE core/Pod"
 };
+// "WAL/Archive", "Operator/SetStatusInCluster".
+std::string ShortName(Rpc rpc);
+
 // The calls to exercise (DELETE and DEREGISTER are left out: a DELETE hook
 // may clean up real resources, DEREGISTER is never sent).
 std::vector<LifecycleCall> LifecycleCalls(const HandshakeResult& handshake);

@@ -311,7 +311,7 @@ std::string ConformanceReport::JUnitXml() const {
 
 std::string FormatCheckResult(const CheckResult& result) {
   std::string name = result.name;
-  if (name.size() < 28) name.resize(28, ' ');
+  if (name.size() < 29) name.resize(29, ' ');
   return Cat(OutcomeName(result.outcome), "  ", name, " ", result.message);
 }
 

@@ -468,7 +468,11 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeChannel(const Endpoint& endpo
 }
 
 std::string DurationText(absl::Duration d) {
-  return absl::FormatDuration(absl::Trunc(d, absl::Milliseconds(1)));
+  // Milliseconds are precise enough, except for what is faster than that.
+  const absl::Duration unit = d < absl::Milliseconds(1) ? absl::Microseconds(1)
+                              : d < absl::Seconds(1)    ? absl::Microseconds(100)
+                                                        : absl::Milliseconds(1);
+  return absl::FormatDuration(absl::Trunc(d, unit));
 }
 
 // Why a Unix socket cannot be reached, or "" when it looks fine.

@@ -1,0 +1,30 @@
+// The command line of cnpgi-conformance.
+#ifndef CNPGI_TOOLS_CONFORMANCE_COMMAND_LINE_H_
+#define CNPGI_TOOLS_CONFORMANCE_COMMAND_LINE_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "cnpgi/testing/conformance.h"
+
+namespace cnpgi::conformance_tool {
+
+struct CommandLine {
+  enum class Action { kRun, kHelp, kVersion, kList };
+  Action action = Action::kRun;
+  testing::ConformanceOptions options;
+  std::string junit_file;  // --junit
+};
+
+// Parses the arguments after the program name. InvalidArgument naming the
+// flag for every mistake (unknown flag, missing value, bad duration, a
+// transport given twice or not at all, an unreadable config or certificate).
+absl::StatusOr<CommandLine> ParseCommandLine(const std::vector<std::string>& args);
+
+// The --help text.
+std::string Usage(const std::string& program);
+
+}  // namespace cnpgi::conformance_tool
+
+#endif  // CNPGI_TOOLS_CONFORMANCE_COMMAND_LINE_H_
