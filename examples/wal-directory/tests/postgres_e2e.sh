@@ -47,7 +47,8 @@ fail() {
 # --- PostgreSQL ------------------------------------------------------------
 pg=${PG_BINDIR:-}
 if [[ -z $pg ]]; then
-  pg=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)
+  pg=$(find /usr/lib/postgresql -mindepth 2 -maxdepth 2 -name bin -type d 2>/dev/null |
+    sort -V | tail -n 1 || true)
 fi
 if [[ -z $pg ]] && command -v initdb >/dev/null; then
   pg=$(dirname "$(command -v initdb)")
@@ -233,12 +234,13 @@ log "data written ($expected), last segment $last archived; archiver failures: $
 
 # --- the archive ----------------------------------------------------------------
 archive=$work/archive/e2e
-mapfile -t segments < <(ls "$archive" | grep -E '^[0-9A-F]{24}$' | sort)
+entries() { find "$1" -mindepth 1 -maxdepth 1 -printf '%f\n' | sort; }
+mapfile -t segments < <(entries "$archive" | grep -E '^[0-9A-F]{24}$')
 # Besides segments: the backup history file of pg_basebackup, nothing else.
 wal_name='^([0-9A-F]{24}(\.partial|\.[0-9A-F]{8}\.backup)?|[0-9A-F]{8}\.history)$'
-others=$(ls -A "$archive" | grep -vcE "$wal_name" || true)
-[[ $others -eq 0 ]] || fail "unexpected files in the archive: $(ls -A "$archive" | tr '\n' ' ')"
-ls "$archive" | grep -qE "^${backup_start}\.[0-9A-F]{8}\.backup$" ||
+others=$(entries "$archive" | grep -vcE "$wal_name" || true)
+[[ $others -eq 0 ]] || fail "unexpected files in the archive: $(entries "$archive" | tr '\n' ' ')"
+entries "$archive" | grep -qE "^${backup_start}\.[0-9A-F]{8}\.backup$" ||
   fail "the backup history file of the base backup was not archived"
 [[ ${#segments[@]} -ge 4 ]] || fail "only ${#segments[@]} segments archived: ${segments[*]}"
 [[ ${segments[0]} == "000000010000000000000001" ]] || fail "first archived segment is ${segments[0]}"

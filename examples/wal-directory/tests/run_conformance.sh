@@ -52,4 +52,5 @@ done
 "$conformance" --socket "$work/plugins/$name" --plugin-name "$name" \
   --plugin-parameters "directory=$work/archive" --wal-dir "$work/scratch" --timeout 90s
 # The segment the checker archived is in the archive.
-ls "$work/archive"/*/ | grep -qE '^[0-9A-F]{24}$' || { echo "nothing was archived"; exit 1; }
+find "$work/archive" -mindepth 2 -maxdepth 2 -type f -printf '%f\n' | grep -qE '^[0-9A-F]{24}$' ||
+  { echo "nothing was archived"; exit 1; }
