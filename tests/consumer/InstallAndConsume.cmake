@@ -50,3 +50,7 @@ run("configure consumer" ${CMAKE_COMMAND} -S "${CONSUMER_SOURCE_DIR}" -B "${cons
 run("build consumer" ${CMAKE_COMMAND} --build "${consumer_build}")
 run("run consumer" "${consumer_build}/consumer")
 message(STATUS "${last_output}")
+run("run consumer_kit" "${consumer_build}/consumer_kit")
+message(STATUS "${last_output}")
+run("run the installed cnpgi-conformance" "${prefix}/bin/cnpgi-conformance" --version)
+message(STATUS "${last_output}")
