@@ -596,8 +596,7 @@ std::string CommandLineHelp(std::string_view program, std::string_view plugin_na
       {"      --grace-period DURATION",
        Cat("time in-flight calls get after SIGTERM/SIGINT (default ", grace, ")")},
       {"      --tls-reload-interval DURATION",
-       Cat("how often --server-cert/--server-key are re-read (default ", reload,
-           "; --client-cert is read at every handshake)")},
+       Cat("how often the server certificate is re-read (default ", reload, ")")},
       {"  -h, --help", "show this help and exit"},
       {"      --version", "show the version and exit"},
   };

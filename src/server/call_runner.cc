@@ -92,4 +92,19 @@ RawUnaryHandler MakeConstantHandler(CallRuntime& runtime, const MethodInfo& meth
   };
 }
 
+RawUnaryHandler MakeUnimplementedHandler(CallRuntime& runtime, const MethodInfo& method) {
+  return
+      [&runtime, &method](grpc::CallbackServerContext* context, const grpc::ByteBuffer* /*request*/,
+                          grpc::ByteBuffer* /*response*/) -> grpc::ServerUnaryReactor* {
+        const auto start = std::chrono::steady_clock::now();
+        const grpc::Status status(
+            grpc::StatusCode::UNIMPLEMENTED,
+            absl::StrCat(method.path, " is not implemented by this plugin (and not advertised)"));
+        grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+        reactor->Finish(status);
+        runtime.LogCall(method, status, std::chrono::steady_clock::now() - start);
+        return reactor;
+      };
+}
+
 }  // namespace cnpgi::internal

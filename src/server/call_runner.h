@@ -57,6 +57,9 @@ grpc::Status ToGrpcStatus(const absl::Status& status);
 RawUnaryHandler MakeConstantHandler(CallRuntime& runtime, const MethodInfo& method,
                                     grpc::ByteBuffer response);
 
+// Answers an RPC the plugin does not implement (and does not advertise).
+RawUnaryHandler MakeUnimplementedHandler(CallRuntime& runtime, const MethodInfo& method);
+
 absl::Status HandlerThrew(const MethodInfo& method, const char* what);
 grpc::Status ResponseTooLarge(const MethodInfo& method, std::size_t bytes);
 grpc::Status RequestNotParsed(const MethodInfo& method);
@@ -118,21 +121,14 @@ grpc::Status RunCall(CallRuntime& runtime, const MethodInfo& method, const Invok
   return status;
 }
 
-// The gRPC entry point of one plugin RPC. Plugin code runs on the elastic
-// pool unless `run_inline` (for handlers the SDK itself provides, which
-// never block).
+// The gRPC entry point of one plugin RPC: the call runs on the elastic pool,
+// never on gRPC's own threads, which plugin code could block.
 template <class Request, class Response, class Invoke>
-RawUnaryHandler MakeHandler(CallRuntime& runtime, const MethodInfo& method, Invoke invoke,
-                            bool run_inline) {
-  return [&runtime, &method, invoke = std::move(invoke), run_inline](
+RawUnaryHandler MakeHandler(CallRuntime& runtime, const MethodInfo& method, Invoke invoke) {
+  return [&runtime, &method, invoke = std::move(invoke)](
              grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
              grpc::ByteBuffer* response) -> grpc::ServerUnaryReactor* {
     grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-    if (run_inline) {
-      reactor->Finish(
-          RunCall<Request, Response>(runtime, method, invoke, *context, *request, *response));
-      return reactor;
-    }
     runtime.in_flight.fetch_add(1, std::memory_order_relaxed);
     const bool queued =
         runtime.pool.Submit([&runtime, &method, &invoke, context, request, response, reactor]() {

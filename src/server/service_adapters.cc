@@ -37,13 +37,16 @@ class ServiceBuilder {
   }
 
   // A plugin RPC. Overridden ones run plugin code on the pool; the others
-  // answer UNIMPLEMENTED from the base class at once, inline.
+  // are not advertised and answer UNIMPLEMENTED at once, without parsing.
   template <class Request, class Response, class Invoke>
   void Rpc(std::string_view method, bool overridden, Invoke invoke) {
     const MethodInfo& info = Describe(method, Request::descriptor()->full_name());
+    if (!overridden) {
+      service_->AddUnaryMethod(info.path, MakeUnimplementedHandler(runtime_, info));
+      return;
+    }
     service_->AddUnaryMethod(info.path,
-                             MakeHandler<Request, Response>(runtime_, info, std::move(invoke),
-                                                            /*run_inline=*/!overridden));
+                             MakeHandler<Request, Response>(runtime_, info, std::move(invoke)));
   }
 
   void Constant(std::string_view method, std::string_view request_type,
