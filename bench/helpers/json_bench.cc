@@ -5,14 +5,23 @@
 //   nlohmann::json::parse, deep copy, edit, nlohmann::json::diff, dump.
 // Every benchmark reports allocations and allocated bytes per operation,
 // counted by the replaced global operator new below.
+//
+// `helpers_json_bench --run=<name> --iterations=N` runs one operation N times
+// without Google Benchmark, for instruction counts that do not depend on the
+// machine's load:
+//   valgrind --tool=callgrind helpers_json_bench --run=Cluster/EditPatch/Sdk --iterations=20
+// minus the same with --iterations=0, divided by 20.
 #include <benchmark/benchmark.h>
 
 #include <cstddef>
+#include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <new>
 #include <sstream>
 #include <string>
+#include <string_view>
 
 #include <nlohmann/json.hpp>
 
@@ -78,24 +87,6 @@ const std::string& PodText() {
   return *text;
 }
 
-// Resets the counters when the timed loop starts and reports them per
-// iteration when it ends.
-class AllocationCounter {
- public:
-  explicit AllocationCounter(benchmark::State& state) : state_(state) {
-    allocations = 0;
-    allocated_bytes = 0;
-  }
-  ~AllocationCounter() {
-    const double n = static_cast<double>(state_.iterations());
-    state_.counters["allocs"] = static_cast<double>(allocations) / n;
-    state_.counters["bytes"] = static_cast<double>(allocated_bytes) / n;
-  }
-
- private:
-  benchmark::State& state_;
-};
-
 void Check(bool ok, const char* what) {
   if (!ok) {
     std::fprintf(stderr, "benchmark check failed: %s\n", what);
@@ -103,142 +94,170 @@ void Check(bool ok, const char* what) {
   }
 }
 
+// Each operation returns something derived from its result so that the
+// compiler cannot drop the work.
+
 // --- Parse only -----------------------------------------------------------
 
-void BM_Parse_Naive(benchmark::State& state, const std::string& (*text)()) {
-  AllocationCounter counter(state);
-  for (auto _ : state) {
-    Json document = Json::parse(text());
-    benchmark::DoNotOptimize(document);
-  }
-}
+std::size_t ParseNaive(const std::string& text) { return Json::parse(text).size(); }
 
-void BM_Parse_Sdk(benchmark::State& state, const std::string& (*text)()) {
-  AllocationCounter counter(state);
-  for (auto _ : state) {
-    absl::StatusOr<cnpgi::Object> object = cnpgi::Object::Parse(text());
-    benchmark::DoNotOptimize(object);
-  }
+std::size_t ParseSdk(const std::string& text) {
+  absl::StatusOr<cnpgi::Object> object = cnpgi::Object::Parse(text);
+  Check(object.ok(), "parse");
+  return object->json().size();
 }
 
 // --- The MutateCluster path: default a parameter of this plugin ------------
 
-void BM_ClusterEditPatch_Naive(benchmark::State& state) {
-  AllocationCounter counter(state);
-  for (auto _ : state) {
-    const Json sent = Json::parse(ClusterText());
-    Json edited = sent;
-    for (Json& plugin : edited["spec"]["plugins"]) {
-      if (plugin["name"] == kPlugin) plugin["parameters"]["compression"] = "gzip";
-    }
-    std::string patch = Json::diff(sent, edited).dump();
-    benchmark::DoNotOptimize(patch);
+std::size_t ClusterEditPatchNaive() {
+  const Json sent = Json::parse(ClusterText());
+  Json edited = sent;
+  for (Json& plugin : edited["spec"]["plugins"]) {
+    if (plugin["name"] == kPlugin) plugin["parameters"]["compression"] = "gzip";
   }
+  return Json::diff(sent, edited).dump().size();
 }
 
-void BM_ClusterEditPatch_Sdk(benchmark::State& state) {
-  AllocationCounter counter(state);
-  for (auto _ : state) {
-    absl::StatusOr<cnpgi::Cluster> cluster = cnpgi::Cluster::Parse(ClusterText());
-    Check(cluster.ok() && cluster->SetPluginParameter(kPlugin, "compression", "gzip").ok(), "edit");
-    absl::StatusOr<std::string> patch = cluster->Patch();
-    benchmark::DoNotOptimize(patch);
-  }
+std::size_t ClusterEditPatchSdk() {
+  absl::StatusOr<cnpgi::Cluster> cluster = cnpgi::Cluster::Parse(ClusterText());
+  Check(cluster.ok() && cluster->SetPluginParameter(kPlugin, "compression", "gzip").ok(), "edit");
+  absl::StatusOr<std::string> patch = cluster->Patch();
+  Check(patch.ok() && !patch->empty(), "patch");
+  return patch->size();
 }
 
 // The same edit made through whole-document access: one deep copy (the
 // snapshot) and a diff of the whole tree, like the naive path but with the
 // SDK's parser, diff and writer. Shows what subtree snapshots save.
-void BM_ClusterEditPatch_SdkWholeDocument(benchmark::State& state) {
-  AllocationCounter counter(state);
-  for (auto _ : state) {
-    absl::StatusOr<cnpgi::Object> cluster = cnpgi::Object::Parse(ClusterText());
-    Json& document = cluster->Edit();
-    for (Json& plugin : document["spec"]["plugins"]) {
-      if (plugin["name"] == kPlugin) plugin["parameters"]["compression"] = "gzip";
-    }
-    absl::StatusOr<std::string> patch = cluster->Patch();
-    benchmark::DoNotOptimize(patch);
+std::size_t ClusterEditPatchSdkWholeDocument() {
+  absl::StatusOr<cnpgi::Object> cluster = cnpgi::Object::Parse(ClusterText());
+  Check(cluster.ok(), "parse");
+  Json& document = cluster->Edit();
+  for (Json& plugin : document["spec"]["plugins"]) {
+    if (plugin["name"] == kPlugin) plugin["parameters"]["compression"] = "gzip";
   }
+  absl::StatusOr<std::string> patch = cluster->Patch();
+  Check(patch.ok() && !patch->empty(), "patch");
+  return patch->size();
 }
 
 // --- The LifecycleHook path: annotate a Pod ---------------------------------
 
-void BM_PodEditPatch_Naive(benchmark::State& state) {
-  AllocationCounter counter(state);
-  for (auto _ : state) {
-    const Json sent = Json::parse(PodText());
-    Json edited = sent;
-    edited["metadata"]["annotations"]["example.com/checked"] = "true";
-    std::string patch = Json::diff(sent, edited).dump();
-    benchmark::DoNotOptimize(patch);
-  }
+std::size_t PodEditPatchNaive() {
+  const Json sent = Json::parse(PodText());
+  Json edited = sent;
+  edited["metadata"]["annotations"]["example.com/checked"] = "true";
+  return Json::diff(sent, edited).dump().size();
 }
 
-void BM_PodEditPatch_Sdk(benchmark::State& state) {
-  AllocationCounter counter(state);
-  for (auto _ : state) {
-    absl::StatusOr<cnpgi::Object> pod = cnpgi::Object::Parse(PodText());
-    Check(pod.ok() && pod->SetAnnotation("example.com/checked", "true").ok(), "edit");
-    absl::StatusOr<std::string> patch = pod->Patch();
-    benchmark::DoNotOptimize(patch);
-  }
+std::size_t PodEditPatchSdk() {
+  absl::StatusOr<cnpgi::Object> pod = cnpgi::Object::Parse(PodText());
+  Check(pod.ok() && pod->SetAnnotation("example.com/checked", "true").ok(), "edit");
+  absl::StatusOr<std::string> patch = pod->Patch();
+  Check(patch.ok() && !patch->empty(), "patch");
+  return patch->size();
 }
 
 // A realistic lifecycle hook: inject a sidecar (env and mounts copied).
-void BM_PodInjectSidecar_Sdk(benchmark::State& state) {
-  cnpgi::SidecarOptions options;
-  options.container = Json::parse(R"({"name":"plugin-example","image":"example/sidecar:1.0",
-                                      "args":["instance"]})");
-  options.copy_env = true;
-  options.copy_volume_mounts = true;
-  AllocationCounter counter(state);
-  for (auto _ : state) {
-    absl::StatusOr<cnpgi::Object> pod = cnpgi::Object::Parse(PodText());
-    Check(pod.ok() && cnpgi::InjectSidecar(*pod, options).ok(), "inject");
-    absl::StatusOr<std::string> patch = pod->Patch();
-    benchmark::DoNotOptimize(patch);
-  }
+std::size_t PodInjectSidecarSdk() {
+  static const cnpgi::SidecarOptions* const options = [] {
+    auto* o = new cnpgi::SidecarOptions;
+    o->container = Json::parse(R"({"name":"plugin-example","image":"example/sidecar:1.0",
+                                   "args":["instance"]})");
+    o->copy_env = true;
+    o->copy_volume_mounts = true;
+    return o;
+  }();
+  absl::StatusOr<cnpgi::Object> pod = cnpgi::Object::Parse(PodText());
+  Check(pod.ok() && cnpgi::InjectSidecar(*pod, *options).ok(), "inject");
+  absl::StatusOr<std::string> patch = pod->Patch();
+  Check(patch.ok() && !patch->empty(), "patch");
+  return patch->size();
 }
 
 // --- The WAL path: read this plugin's configuration --------------------------
 
-void BM_ClusterReadParameter_Naive(benchmark::State& state) {
-  AllocationCounter counter(state);
-  for (auto _ : state) {
-    const Json cluster = Json::parse(ClusterText());
-    std::string mode;
-    for (const Json& plugin : cluster["spec"]["plugins"]) {
-      if (plugin["name"] == kPlugin) mode = plugin["parameters"]["mode"].get<std::string>();
-    }
-    benchmark::DoNotOptimize(mode);
+std::size_t ClusterReadParameterNaive() {
+  const Json cluster = Json::parse(ClusterText());
+  std::string mode;
+  for (const Json& plugin : cluster["spec"]["plugins"]) {
+    if (plugin["name"] == kPlugin) mode = plugin["parameters"]["mode"].get<std::string>();
   }
+  return mode.size();
 }
 
-void BM_ClusterReadParameter_Sdk(benchmark::State& state) {
-  AllocationCounter counter(state);
-  for (auto _ : state) {
-    absl::StatusOr<cnpgi::Cluster> cluster = cnpgi::Cluster::Parse(ClusterText());
-    cnpgi::ValidationErrors errors;
-    std::optional<std::string_view> mode = cluster->GetPlugin(kPlugin)->parameters().GetString(
-        "mode", errors, {.required = true, .one_of = {"annotate", "label"}});
-    benchmark::DoNotOptimize(mode);
-  }
+std::size_t ClusterReadParameterSdk() {
+  absl::StatusOr<cnpgi::Cluster> cluster = cnpgi::Cluster::Parse(ClusterText());
+  Check(cluster.ok(), "parse");
+  cnpgi::ValidationErrors errors;
+  std::optional<std::string_view> mode = cluster->GetPlugin(kPlugin)->parameters().GetString(
+      "mode", errors, {.required = true, .one_of = {"annotate", "label"}});
+  Check(mode.has_value(), "parameter");
+  return mode->size();
 }
 
-BENCHMARK_CAPTURE(BM_Parse_Naive, Cluster, ClusterText);
-BENCHMARK_CAPTURE(BM_Parse_Sdk, Cluster, ClusterText);
-BENCHMARK_CAPTURE(BM_Parse_Naive, Pod, PodText);
-BENCHMARK_CAPTURE(BM_Parse_Sdk, Pod, PodText);
-BENCHMARK(BM_ClusterEditPatch_Naive);
-BENCHMARK(BM_ClusterEditPatch_Sdk);
-BENCHMARK(BM_ClusterEditPatch_SdkWholeDocument);
-BENCHMARK(BM_PodEditPatch_Naive);
-BENCHMARK(BM_PodEditPatch_Sdk);
-BENCHMARK(BM_PodInjectSidecar_Sdk);
-BENCHMARK(BM_ClusterReadParameter_Naive);
-BENCHMARK(BM_ClusterReadParameter_Sdk);
+struct Operation {
+  const char* name;
+  std::size_t (*run)();
+};
+
+const Operation kOperations[] = {
+    {"Cluster/Parse/Naive", [] { return ParseNaive(ClusterText()); }},
+    {"Cluster/Parse/Sdk", [] { return ParseSdk(ClusterText()); }},
+    {"Pod/Parse/Naive", [] { return ParseNaive(PodText()); }},
+    {"Pod/Parse/Sdk", [] { return ParseSdk(PodText()); }},
+    {"Cluster/EditPatch/Naive", ClusterEditPatchNaive},
+    {"Cluster/EditPatch/Sdk", ClusterEditPatchSdk},
+    {"Cluster/EditPatch/SdkWholeDocument", ClusterEditPatchSdkWholeDocument},
+    {"Pod/EditPatch/Naive", PodEditPatchNaive},
+    {"Pod/EditPatch/Sdk", PodEditPatchSdk},
+    {"Pod/InjectSidecar/Sdk", PodInjectSidecarSdk},
+    {"Cluster/ReadParameter/Naive", ClusterReadParameterNaive},
+    {"Cluster/ReadParameter/Sdk", ClusterReadParameterSdk},
+};
+
+void Run(benchmark::State& state, std::size_t (*operation)()) {
+  allocations = 0;
+  allocated_bytes = 0;
+  for (auto _ : state) benchmark::DoNotOptimize(operation());
+  const double n = static_cast<double>(state.iterations());
+  state.counters["allocs"] = static_cast<double>(allocations) / n;
+  state.counters["bytes"] = static_cast<double>(allocated_bytes) / n;
+}
+
+// --run=<name> --iterations=N: the operation alone, N times.
+bool RunAlone(int argc, char** argv) {
+  std::string_view name;
+  long iterations = -1;
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    if (arg.substr(0, 6) == "--run=") name = arg.substr(6);
+    if (arg.substr(0, 13) == "--iterations=") iterations = std::atol(argv[i] + 13);
+  }
+  if (name.empty()) return false;
+  for (const Operation& operation : kOperations) {
+    if (operation.name != name) continue;
+    ClusterText();  // file reading is not part of the operation
+    PodText();
+    std::size_t sink = 0;
+    for (long i = 0; i < iterations; ++i) sink += operation.run();
+    std::printf("%s x %ld (%zu)\n", operation.name, iterations, sink);
+    return true;
+  }
+  std::fprintf(stderr, "unknown operation %.*s\n", static_cast<int>(name.size()), name.data());
+  std::exit(2);
+}
 
 }  // namespace
 
-BENCHMARK_MAIN();
+int main(int argc, char** argv) {
+  if (RunAlone(argc, argv)) return 0;
+  for (const Operation& operation : kOperations) {
+    benchmark::RegisterBenchmark(operation.name, Run, operation.run);
+  }
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}
