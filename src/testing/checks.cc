@@ -332,8 +332,20 @@ void CheckRpcEntries(const std::optional<Result>& result, const std::string& ser
   }
 }
 
+// The failure of the handshake's GetPluginCapabilities, if any.
+std::optional<Verdict> CapabilitiesUnanswered(const HandshakeResult& h) {
+  for (const auto& step : h.steps) {
+    if (step.method == kGetPluginCapabilitiesMethod && !step.status.ok()) {
+      return Fail(Cat("GetPluginCapabilities failed: ", StatusText(step.status),
+                      " (the operator gives up on the plugin)"));
+    }
+  }
+  return std::nullopt;
+}
+
 Verdict CapabilitiesEntries(CheckEnv& env) {
   const HandshakeResult& h = env.handshake();
+  if (auto failed = CapabilitiesUnanswered(h)) return *failed;
   std::vector<std::string> problems;
   std::vector<std::string> notes;
   std::set<int> seen;
@@ -415,6 +427,7 @@ Verdict CapabilitiesEntries(CheckEnv& env) {
 
 Verdict CapabilitiesServices(CheckEnv& env) {
   const HandshakeResult& h = env.handshake();
+  if (auto failed = CapabilitiesUnanswered(h)) return *failed;
   std::vector<std::string> problems;
   std::vector<std::string> answered;
   for (Service service : HandshakeOrder()) {

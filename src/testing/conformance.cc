@@ -74,9 +74,16 @@ absl::Status Unreachable(const ConformanceOptions& options, const absl::Status& 
     case absl::StatusCode::kUnavailable: {
       message = Cat("cannot talk to the plugin at ", where, ": ", status.message());
       const std::string text(status.message());
-      if (tcp &&
-          (text.find("andshake") != std::string::npos || text.find("SSL") != std::string::npos ||
-           text.find("TLS") != std::string::npos || text.find("ertificate") != std::string::npos)) {
+      if (tcp && (text.find("Socket closed") != std::string::npos ||
+                  text.find("reset by peer") != std::string::npos)) {
+        Append(&message,
+               " -- the plugin closed the connection after the TLS handshake: it "
+               "probably does not trust --client-cert (it must be the certificate the "
+               "plugin was given as its --client-cert)");
+      } else if (tcp &&
+                 (text.find("andshake") != std::string::npos ||
+                  text.find("SSL") != std::string::npos || text.find("TLS") != std::string::npos ||
+                  text.find("ertificate") != std::string::npos)) {
         Append(&message,
                " -- the TLS handshake failed: check that --server-cert is the plugin's "
                "own certificate (tls.crt of its server Secret), that --server-name (",

@@ -388,6 +388,17 @@ TEST(ConformanceCommand, WrongServerCertificateIsAConnectionError) {
   const CheckerRun wrong_name = Conformance(args, plugin.dir());
   EXPECT_EQ(wrong_name.exit_code, 2) << wrong_name.out << wrong_name.err;
   EXPECT_THAT(wrong_name.err, HasSubstr("--server-name (not-the-service)"));
+
+  // A client certificate the plugin does not trust: it hangs up after TLS.
+  const auto stranger = testing_support::WritePemFiles(plugin.dir(), "stranger",
+                                                       testing_support::MakeClientCertificate());
+  args = plugin.TlsFlags(address);
+  args[3] = stranger.cert.string();
+  args[5] = stranger.key.string();
+  const CheckerRun untrusted = Conformance(args, plugin.dir());
+  EXPECT_EQ(untrusted.exit_code, 2) << untrusted.out << untrusted.err;
+  EXPECT_THAT(untrusted.err, HasSubstr("it probably does not trust --client-cert"));
+  EXPECT_THAT(untrusted.err, Not(HasSubstr("ssl_transport_security")));  // gRPC's own log
 }
 
 TEST(ConformanceCommand, PluginWithoutClientAuthenticationFailsTheTransportCheck) {
