@@ -9,7 +9,7 @@
 // value:
 //
 //   cnpgi::ValidationErrors errors;
-//   const cnpgi::Parameters& p = plugin.parameters();
+//   cnpgi::Parameters p = plugin.parameters();
 //   std::string_view bucket = p.GetString("bucket", errors, {.required = true}).value_or("");
 //   int64_t jobs = p.GetInt("jobs", errors, {.min = 1, .max = 16}).value_or(2);
 //   absl::Duration every = p.GetDuration("interval", errors).value_or(absl::Minutes(5));

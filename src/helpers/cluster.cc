@@ -145,8 +145,8 @@ absl::Status Cluster::CheckShape() const {
       const std::string path = IndexPath("status.pluginStatus", i);
       if (!entry.is_object()) return internal::TypeError(kCluster, path, "an object", entry);
       for (const char* field : {"name", "version", "status"}) {
-        if (absl::Status s =
-                internal::CheckOptionalString(kCluster, Member(&entry, field), Cat(path, ".", field));
+        if (absl::Status s = internal::CheckOptionalString(kCluster, Member(&entry, field),
+                                                           Cat(path, ".", field));
             !s.ok()) {
           return s;
         }
@@ -161,7 +161,8 @@ absl::Status Cluster::CheckShape() const {
         if (const Json::array_t* items = ArrayAt(list)) {
           for (std::size_t j = 0; j < items->size(); ++j) {
             if (!(*items)[j].is_string()) {
-              return internal::TypeError(kCluster, IndexPath(list_path, j), "a string", (*items)[j]);
+              return internal::TypeError(kCluster, IndexPath(list_path, j), "a string",
+                                         (*items)[j]);
             }
           }
         }
