@@ -1,1 +1,56 @@
-# Server benchmarks.
+# Server benchmarks: a plugin on cnpgi::PluginServer against the same plugin
+# on bare gRPC, both as separate processes, plus their statically linked
+# builds (cmake/CnpgiStaticLink.cmake). `cmake --build <dir> --target
+# server_bench` builds everything; run `<dir>/bench/server_bench [--quick]`.
+include(CnpgiStaticLink)
+
+function(cnpgi_server_bench_executable name source)
+  add_executable(${name} ${source})
+  target_include_directories(${name} PRIVATE "${CMAKE_CURRENT_SOURCE_DIR}")
+  target_link_libraries(${name} PRIVATE ${ARGN})
+  cnpgi_strict_warnings(${name})
+endfunction()
+
+foreach(suffix "" "_static")
+  cnpgi_server_bench_executable(server_sdk_plugin${suffix} server_sdk_plugin.cc
+    cnpgi::cnpgi nlohmann_json::nlohmann_json)
+  cnpgi_server_bench_executable(bare_plugin${suffix} bare_plugin.cc
+    cnpgi::protocol gRPC::grpc++ nlohmann_json::nlohmann_json)
+endforeach()
+cnpgi_link_statically(server_sdk_plugin_static)
+cnpgi_link_statically(bare_plugin_static)
+
+# MutateCluster through OnMutateCluster and the SDK's JSON helpers.
+cnpgi_server_bench_executable(server_sdk_helpers_plugin server_sdk_plugin.cc cnpgi::cnpgi)
+target_compile_definitions(server_sdk_helpers_plugin PRIVATE CNPGI_BENCH_SDK_JSON)
+
+# Two other builds of the SDK plugin, for the start-up and memory figures:
+# position-dependent (NO_PIE), and with the C++ runtime, spdlog and fmt
+# left shared.
+cnpgi_server_bench_executable(server_sdk_plugin_static_nopie server_sdk_plugin.cc
+  cnpgi::cnpgi nlohmann_json::nlohmann_json)
+cnpgi_link_statically(server_sdk_plugin_static_nopie NO_PIE)
+cnpgi_server_bench_executable(server_sdk_plugin_static_sharedrt server_sdk_plugin.cc
+  cnpgi::cnpgi nlohmann_json::nlohmann_json)
+cnpgi_link_statically(server_sdk_plugin_static_sharedrt SHARED_CXX_RUNTIME KEEP_DYNAMIC spdlog fmt)
+
+# The bare server with gRPC's health service and reflection enabled, as the
+# SDK has them: tells their cost apart from the SDK's own.
+cnpgi_server_bench_executable(bare_plugin_hr bare_plugin.cc
+  cnpgi::protocol gRPC::grpc++ gRPC::grpc++_reflection nlohmann_json::nlohmann_json)
+target_compile_definitions(bare_plugin_hr PRIVATE CNPGI_BENCH_HEALTH_REFLECTION)
+
+# The per-segment client is linked statically too, so that its own start-up
+# adds as little noise as possible to the WAL path.
+cnpgi_server_bench_executable(server_wal_client server_wal_client.cc cnpgi::protocol gRPC::grpc++)
+cnpgi_link_statically(server_wal_client)
+
+cnpgi_server_bench_executable(server_bench server_bench.cc
+  cnpgi::protocol gRPC::grpc++ nlohmann_json::nlohmann_json)
+target_compile_definitions(server_bench PRIVATE
+  CNPGI_BENCH_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
+add_dependencies(server_bench
+  server_sdk_plugin server_sdk_helpers_plugin server_sdk_plugin_static
+  server_sdk_plugin_static_nopie
+  server_sdk_plugin_static_sharedrt
+  bare_plugin bare_plugin_static bare_plugin_hr server_wal_client)

@@ -1,5 +1,6 @@
 # Install rules and the CMake package: find_package(cnpgi CONFIG) gives the
-# targets cnpgi::cnpgi (SDK) and cnpgi::protocol (generated CNPG-I code).
+# targets cnpgi::cnpgi (SDK) and cnpgi::protocol (generated CNPG-I code),
+# and the function cnpgi_link_statically() (CnpgiStaticLink.cmake).
 include(CMakePackageConfigHelpers)
 
 set(CNPGI_INSTALL_CMAKEDIR "${CMAKE_INSTALL_LIBDIR}/cmake/cnpgi"
@@ -43,4 +44,5 @@ write_basic_package_version_file(
 install(FILES
   "${PROJECT_BINARY_DIR}/cnpgiConfig.cmake"
   "${PROJECT_BINARY_DIR}/cnpgiConfigVersion.cmake"
+  "${PROJECT_SOURCE_DIR}/cmake/CnpgiStaticLink.cmake"
   DESTINATION ${CNPGI_INSTALL_CMAKEDIR})

@@ -12,7 +12,8 @@ stage() { echo "== $1 ($(( $(date +%s) - start )) s elapsed)"; }
 "$repo/scripts/install-deps.sh"
 
 stage "regular build and tests"
-configure_and_build "$repo/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCNPGI_BUILD_BENCH=OFF
+configure_and_build "$repo/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCNPGI_BUILD_TESTS=ON \
+  -DCNPGI_BUILD_EXAMPLES=ON -DCNPGI_BUILD_BENCH=OFF
 ctest --test-dir "$repo/build" -j "$jobs" --output-on-failure
 
 stage "AddressSanitizer + UndefinedBehaviorSanitizer build and tests"

@@ -18,6 +18,12 @@ set(configure
   -DCMAKE_CXX_COMPILER=${CXX_COMPILER}
   -DCMAKE_BUILD_TYPE=${BUILD_TYPE}
   -DBUILD_TESTING=ON)
+# EXTRA_ARGS: further -D options, separated by '|' (e.g. static linking, as
+# the examples' Dockerfiles build them).
+if(EXTRA_ARGS)
+  string(REPLACE "|" ";" extra "${EXTRA_ARGS}")
+  list(APPEND configure ${extra})
+endif()
 if(CMAKE_CXX_COMPILER_LAUNCHER)
   list(APPEND configure -DCMAKE_CXX_COMPILER_LAUNCHER=${CMAKE_CXX_COMPILER_LAUNCHER})
 endif()
