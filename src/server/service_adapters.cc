@@ -36,7 +36,7 @@ class ServiceBuilder {
     out_.service_names.emplace_back(service_name);
   }
 
-  // A plugin RPC. Overridden ones run plugin code on the pool; the others
+  // A plugin RPC. Overridden ones run plugin code (MakeHandler); the others
   // are not advertised and answer UNIMPLEMENTED at once, without parsing.
   template <class Request, class Response, class Invoke>
   void Rpc(std::string_view method, bool overridden, Invoke invoke) {
@@ -64,7 +64,9 @@ class ServiceBuilder {
   const MethodInfo& Describe(std::string_view method, std::string_view request_type) {
     std::string path = "/" + service_name_ + "/";
     path.append(method);
-    out_.methods.push_back(MethodInfo{std::move(path), std::string(request_type)});
+    const bool runs_long =
+        path == "/cnpgi.backup.v1.Backup/Backup" || path == "/cnpgi.wal.v1.RestoreJobHooks/Restore";
+    out_.methods.push_back(MethodInfo{std::move(path), std::string(request_type), runs_long});
     return out_.methods.back();
   }
 

@@ -423,6 +423,41 @@ TEST(PluginServerTest, LongCallsDoNotStarveShortOnes) {
   for (auto& f : long_calls) EXPECT_TRUE(f.get().ok());
 }
 
+// A lone call runs on the gRPC thread that received it (no hand-off to the
+// pool). Blocked there, it must not hold up anything else: gRPC keeps
+// another thread, and calls arriving meanwhile go to the pool.
+TEST(PluginServerTest, ALoneLongCallOnAGrpcThreadDoesNotBlockOthers) {
+  Gate gate;
+  UnixServer fixture;
+  ASSERT_TRUE(fixture.Start(EverythingServer(&gate)).ok());
+  auto channel = fixture.NewChannel();
+
+  auto long_call = std::async(std::launch::async, [&] {
+    grpc::ClientContext context;
+    wal::v1::WALArchiveRequest request;
+    request.set_source_file_name("slow");
+    wal::v1::WALArchiveResult result;
+    return wal::v1::WAL::NewStub(channel)->Archive(&context, request, &result);
+  });
+  for (int i = 0; i < 500 && gate.waiting() < 1; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_EQ(gate.waiting(), 1);
+
+  for (int i = 0; i < 20; ++i) {
+    identity::v1::ProbeResponse probe;
+    ASSERT_TRUE(identity::v1::Identity::NewStub(channel)->Probe(Deadline().get(), {}, &probe).ok());
+    wal::v1::WALArchiveRequest request;
+    request.set_source_file_name("/pg_wal/000000010000000000000002");
+    wal::v1::WALArchiveResult result;
+    ASSERT_TRUE(wal::v1::WAL::NewStub(channel)->Archive(Deadline().get(), request, &result).ok())
+        << "call " << i << " waited behind the long one";
+  }
+  EXPECT_EQ(gate.waiting(), 1);
+  gate.Open();
+  EXPECT_TRUE(long_call.get().ok());
+}
+
 TEST(PluginServerTest, ShutdownLetsInFlightCallsFinishThenRemovesTheSocket) {
   Gate gate;
   UnixServer fixture;
