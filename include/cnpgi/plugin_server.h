@@ -44,8 +44,9 @@ struct SidecarInjection {
 //
 // Threading: every handler may run on several threads at once (the
 // operator keeps up to five connections per plugin and reconciles clusters
-// in parallel). Handlers run on a pool that grows with demand, so a Backup
-// that lasts an hour never delays a Probe or a WAL call.
+// in parallel). Handlers run on a pool that grows with demand (one call at a
+// time may run on the gRPC thread that received it, which gRPC can spare),
+// so a Backup that lasts an hour never delays a Probe or a WAL call.
 class PluginServer {
  public:
   explicit PluginServer(PluginMetadata metadata);
