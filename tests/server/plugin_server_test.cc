@@ -371,6 +371,17 @@ TEST(PluginServerTest, HealthServiceAndReflectionAnswer) {
   }
 }
 
+// A short Probe and a short WAL.Archive, each with a deadline: true if both
+// answered OK.
+bool ProbeAndArchive(const std::shared_ptr<grpc::Channel>& channel) {
+  identity::v1::ProbeResponse probe;
+  wal::v1::WALArchiveRequest request;
+  request.set_source_file_name("/pg_wal/000000010000000000000002");
+  wal::v1::WALArchiveResult result;
+  return identity::v1::Identity::NewStub(channel)->Probe(Deadline().get(), {}, &probe).ok() &&
+         wal::v1::WAL::NewStub(channel)->Archive(Deadline().get(), request, &result).ok();
+}
+
 // Hour-long Backup calls (here: held open by a gate) and WAL archiving must
 // not delay Probe and WAL calls arriving meanwhile, on several connections.
 TEST(PluginServerTest, LongCallsDoNotStarveShortOnes) {
@@ -398,23 +409,13 @@ TEST(PluginServerTest, LongCallsDoNotStarveShortOnes) {
     }));
   }
   // Wait until every long call is inside its handler.
-  for (int i = 0; i < 500 && gate.waiting() < kLongCalls; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  ASSERT_EQ(gate.waiting(), kLongCalls);
+  ASSERT_TRUE(gate.AwaitWaiting(kLongCalls));
 
   // Short calls on every connection, concurrently, each with a deadline.
   std::vector<std::future<bool>> short_calls;
   for (int i = 0; i < 40; ++i) {
-    short_calls.push_back(std::async(std::launch::async, [&, i] {
-      auto channel = channels[i % channels.size()];
-      identity::v1::ProbeResponse probe;
-      wal::v1::WALArchiveRequest request;
-      request.set_source_file_name("/pg_wal/000000010000000000000002");
-      wal::v1::WALArchiveResult result;
-      return identity::v1::Identity::NewStub(channel)->Probe(Deadline().get(), {}, &probe).ok() &&
-             wal::v1::WAL::NewStub(channel)->Archive(Deadline().get(), request, &result).ok();
-    }));
+    short_calls.push_back(std::async(
+        std::launch::async, [&, i] { return ProbeAndArchive(channels[i % channels.size()]); }));
   }
   for (auto& f : short_calls) EXPECT_TRUE(f.get()) << "a short call failed behind long ones";
   EXPECT_EQ(gate.waiting(), kLongCalls) << "long calls must still be running";
@@ -439,19 +440,10 @@ TEST(PluginServerTest, ALoneLongCallOnAGrpcThreadDoesNotBlockOthers) {
     wal::v1::WALArchiveResult result;
     return wal::v1::WAL::NewStub(channel)->Archive(&context, request, &result);
   });
-  for (int i = 0; i < 500 && gate.waiting() < 1; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  ASSERT_EQ(gate.waiting(), 1);
+  ASSERT_TRUE(gate.AwaitWaiting(1));
 
   for (int i = 0; i < 20; ++i) {
-    identity::v1::ProbeResponse probe;
-    ASSERT_TRUE(identity::v1::Identity::NewStub(channel)->Probe(Deadline().get(), {}, &probe).ok());
-    wal::v1::WALArchiveRequest request;
-    request.set_source_file_name("/pg_wal/000000010000000000000002");
-    wal::v1::WALArchiveResult result;
-    ASSERT_TRUE(wal::v1::WAL::NewStub(channel)->Archive(Deadline().get(), request, &result).ok())
-        << "call " << i << " waited behind the long one";
+    ASSERT_TRUE(ProbeAndArchive(channel)) << "call " << i << " waited behind the long one";
   }
   EXPECT_EQ(gate.waiting(), 1);
   gate.Open();
@@ -469,10 +461,7 @@ TEST(PluginServerTest, ShutdownLetsInFlightCallsFinishThenRemovesTheSocket) {
     grpc::Status status = backup::v1::Backup::NewStub(channel)->Backup(&context, {}, &result);
     return status.ok() ? result.backup_id() : "error: " + status.error_message();
   });
-  for (int i = 0; i < 500 && gate.waiting() < 1; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  ASSERT_EQ(gate.waiting(), 1);
+  ASSERT_TRUE(gate.AwaitWaiting(1));
   auto stopped =
       std::async(std::launch::async, [&] { fixture.server().Shutdown(absl::Seconds(20)); });
   // Shutdown waits for the backup instead of cutting it short.
@@ -495,10 +484,7 @@ TEST(PluginServerTest, ShutdownCancelsCallsThatOutliveTheGracePeriod) {
     backup::v1::BackupResult result;
     return backup::v1::Backup::NewStub(channel)->Backup(&context, {}, &result);
   });
-  for (int i = 0; i < 500 && gate.waiting() < 1; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  ASSERT_EQ(gate.waiting(), 1);
+  ASSERT_TRUE(gate.AwaitWaiting(1));
   fixture.server().Shutdown(absl::Milliseconds(200));
   EXPECT_FALSE(backup.get().ok());
   EXPECT_EQ(gate.waiting(), 0) << "the handler saw the cancellation and returned";

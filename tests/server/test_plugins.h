@@ -56,6 +56,13 @@ class Gate {
     return true;
   }
   int waiting() const { return waiting_.load(); }
+  // Waits (up to 5 s) until n handlers are blocked here; true if they are.
+  bool AwaitWaiting(int n) const {
+    for (int i = 0; i < 500 && waiting() < n; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return waiting() == n;
+  }
 
  private:
   std::mutex mu_;
