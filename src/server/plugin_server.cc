@@ -12,6 +12,8 @@
 #include <cstdio>
 #include <cstring>
 #include <exception>
+#include <future>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <utility>
@@ -35,6 +37,16 @@ namespace {
 // Calls still running this long after the grace period have ignored their
 // cancellation: the server stops waiting for them.
 constexpr absl::Duration kHardStopMargin = absl::Seconds(5);
+
+// Keeps what calls that ignored their cancellation still use, for the rest
+// of the process: never destroyed, and reachable (not a leak to sanitizers).
+template <class... Parts>
+void LeaveBehind(std::unique_ptr<Parts>... parts) {
+  static std::mutex mu;
+  static auto* kept = new std::vector<std::shared_ptr<void>>();
+  std::lock_guard lock(mu);
+  (kept->push_back(std::shared_ptr<void>(std::move(parts))), ...);
+}
 
 // The SDK's own entries in the metadata manifest.
 constexpr char kManifestSdkVersion[] = "cnpgi-cpp/sdk-version";
@@ -237,26 +249,34 @@ class PluginServer::Impl {
     log.Info("stopping: no new calls, in-flight calls may finish",
              {{"grace_period", grace}, {"in_flight", runtime_->in_flight.load()}});
     // gRPC refuses new calls at once, lets running ones finish until the
-    // deadline, then cancels them. With the callback API it does not wait
-    // for handlers still running on our pool: that is the loop below.
-    server_->Shutdown(std::chrono::system_clock::now() + absl::ToChronoMilliseconds(grace));
-    const absl::Time give_up = absl::Now() + kHardStopMargin;
+    // deadline, then cancels them. It does not wait for handlers running on
+    // our pool (the loop below does), but it does wait, without limit, for a
+    // handler running on one of its own threads (see CallRuntime), even one
+    // that ignores its cancellation. So Shutdown runs on a thread of its own
+    // and is given up on after the grace period and the margin.
+    const absl::Time give_up = absl::Now() + grace + kHardStopMargin;
+    auto grpc_stopped = std::make_shared<std::promise<void>>();
+    std::future<void> grpc_stopped_future = grpc_stopped->get_future();
+    std::thread([server = server_.get(), grpc_stopped,
+                 deadline = std::chrono::system_clock::now() + absl::ToChronoMilliseconds(grace)] {
+      server->Shutdown(deadline);
+      grpc_stopped->set_value();
+    }).detach();
+    const bool grpc_done =
+        grpc_stopped_future.wait_until(absl::ToChronoTime(give_up)) == std::future_status::ready;
     while (runtime_->in_flight.load() > 0 && absl::Now() < give_up) {
       absl::SleepFor(absl::Milliseconds(5));
     }
-    bool drained = runtime_->in_flight.load() == 0 && pool_->Stop(absl::Seconds(1));
+    bool drained = grpc_done && runtime_->in_flight.load() == 0 && pool_->Stop(absl::Seconds(1));
     if (drained) {
       server_->Wait();
       server_.reset();
     } else {
       log.Error("calls ignored their cancellation past the grace period; leaving them behind",
                 {{"in_flight", runtime_->in_flight.load()}});
-      // They still reference the server and the pool: keep both alive (the
-      // process is about to exit) rather than free memory under them.
-      (void)server_.release();
-      (void)pool_.release();
-      (void)adapted_.release();
-      (void)runtime_.release();
+      // They still reference the server and the pool: keep all of it alive
+      // (the process is about to exit) rather than free memory under them.
+      LeaveBehind(std::move(server_), std::move(pool_), std::move(adapted_), std::move(runtime_));
     }
     if (!socket_path_.empty()) internal::RemoveUnixSocket(socket_path_);
     if (runtime_) log.Info("stopped");

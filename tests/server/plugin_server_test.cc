@@ -490,6 +490,31 @@ TEST(PluginServerTest, ShutdownCancelsCallsThatOutliveTheGracePeriod) {
   EXPECT_EQ(gate.waiting(), 0) << "the handler saw the cancellation and returned";
 }
 
+// A handler that never looks at its cancellation (stuck in I/O, say) must
+// not keep the server from stopping, wherever it runs: after the grace
+// period and a hard-stop margin, Shutdown returns and leaves it behind.
+TEST(PluginServerTest, ShutdownReturnsEvenIfAHandlerIgnoresCancellation) {
+  Gate gate;
+  UnixServer fixture;
+  ASSERT_TRUE(fixture.Start(EverythingServer(&gate)).ok());
+  auto channel = fixture.NewChannel();
+  auto stubborn = std::async(std::launch::async, [&] {
+    grpc::ClientContext context;
+    wal::v1::WALArchiveRequest request;
+    request.set_source_file_name("stubborn");
+    wal::v1::WALArchiveResult result;
+    return wal::v1::WAL::NewStub(channel)->Archive(&context, request, &result);
+  });
+  ASSERT_TRUE(gate.AwaitWaiting(1));
+  auto stopped =
+      std::async(std::launch::async, [&] { fixture.server().Shutdown(absl::Milliseconds(100)); });
+  EXPECT_EQ(stopped.wait_for(std::chrono::seconds(20)), std::future_status::ready)
+      << "Shutdown waited for a handler that ignores its cancellation";
+  gate.Open();
+  stopped.get();
+  stubborn.get();
+}
+
 TEST(PluginServerTest, StaleSocketIsReplaced) {
   UnixServer fixture;
   const auto stale = fixture.dir() / "test-plugin.cnpgi.example";

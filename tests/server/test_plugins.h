@@ -55,6 +55,14 @@ class Gate {
     --waiting_;
     return true;
   }
+  // Waits until opened, whatever happens to the call: a handler stuck in
+  // I/O that never looks at its cancellation.
+  void PassIgnoringCancellation() {
+    ++waiting_;
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [this] { return open_; });
+    --waiting_;
+  }
   int waiting() const { return waiting_.load(); }
   // Waits (up to 5 s) until n handlers are blocked here; true if they are.
   bool AwaitWaiting(int n) const {
@@ -141,6 +149,9 @@ class WalAndRestore final : public WalService, public RestoreJobService {
   absl::Status Archive(CallContext& ctx, const ArchiveRequest& request, ArchiveResult&) override {
     if (request.source_file_name() == "slow" && gate_ != nullptr && !gate_->Pass(ctx)) {
       return absl::CancelledError("archive cancelled");
+    }
+    if (request.source_file_name() == "stubborn" && gate_ != nullptr) {
+      gate_->PassIgnoringCancellation();
     }
     if (request.source_file_name().empty()) {
       return absl::InvalidArgumentError("source_file_name is empty");
