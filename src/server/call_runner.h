@@ -53,17 +53,19 @@ struct CallRuntime {
   // starvation: gRPC 1.51 dispatches callbacks from at least two threads
   // (its "nexting" threads, max(2, cores / 2)), so one stays free whatever
   // the borrowed one is doing; every other concurrent call goes to the pool.
+  // Those threads serve every server of the process (the plugin kit may run
+  // several), hence one count for the process.
   static constexpr int kMaxCallsOnGrpcThreads = 1;
-  std::atomic<int> calls_on_grpc_threads{0};
+  static inline std::atomic<int> calls_on_grpc_threads{0};
 
-  bool BorrowGrpcThread() {
+  static bool BorrowGrpcThread() {
     if (calls_on_grpc_threads.fetch_add(1, std::memory_order_acquire) < kMaxCallsOnGrpcThreads) {
       return true;
     }
     calls_on_grpc_threads.fetch_sub(1, std::memory_order_relaxed);
     return false;
   }
-  void ReturnGrpcThread() { calls_on_grpc_threads.fetch_sub(1, std::memory_order_release); }
+  static void ReturnGrpcThread() { calls_on_grpc_threads.fetch_sub(1, std::memory_order_release); }
 
   // One line per failed call (method, code, message, duration); every call
   // at debug level.
@@ -153,10 +155,10 @@ RawUnaryHandler MakeHandler(CallRuntime& runtime, const MethodInfo& method, Invo
              grpc::ByteBuffer* response) -> grpc::ServerUnaryReactor* {
     grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
     runtime.in_flight.fetch_add(1, std::memory_order_relaxed);
-    if (!method.runs_long && runtime.BorrowGrpcThread()) {
+    if (!method.runs_long && CallRuntime::BorrowGrpcThread()) {
       reactor->Finish(
           RunCall<Request, Response>(runtime, method, invoke, *context, *request, *response));
-      runtime.ReturnGrpcThread();
+      CallRuntime::ReturnGrpcThread();
       runtime.in_flight.fetch_sub(1, std::memory_order_relaxed);
       return reactor;
     }

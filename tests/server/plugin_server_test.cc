@@ -450,6 +450,37 @@ TEST(PluginServerTest, ALoneLongCallOnAGrpcThreadDoesNotBlockOthers) {
   EXPECT_TRUE(long_call.get().ok());
 }
 
+// gRPC's dispatching threads serve every server of the process (the test
+// kit may run several): long calls blocking one server each must leave the
+// other calls of both answering.
+TEST(PluginServerTest, LongCallsInTwoServersOfOneProcessBlockNothing) {
+  Gate gate;
+  UnixServer first;
+  UnixServer second;
+  ASSERT_TRUE(first.Start(EverythingServer(&gate)).ok());
+  ASSERT_TRUE(second.Start(EverythingServer(&gate)).ok());
+  std::vector<std::shared_ptr<grpc::Channel>> channels = {first.NewChannel(), second.NewChannel()};
+
+  std::vector<std::future<grpc::Status>> long_calls;
+  for (const auto& channel : channels) {
+    long_calls.push_back(std::async(std::launch::async, [channel] {
+      grpc::ClientContext context;
+      wal::v1::WALArchiveRequest request;
+      request.set_source_file_name("slow");
+      wal::v1::WALArchiveResult result;
+      return wal::v1::WAL::NewStub(channel)->Archive(&context, request, &result);
+    }));
+    ASSERT_TRUE(gate.AwaitWaiting(static_cast<int>(long_calls.size())));
+  }
+  for (int i = 0; i < 10; ++i) {
+    for (const auto& channel : channels) {
+      ASSERT_TRUE(ProbeAndArchive(channel)) << "call " << i << " waited behind the long ones";
+    }
+  }
+  gate.Open();
+  for (auto& call : long_calls) EXPECT_TRUE(call.get().ok());
+}
+
 TEST(PluginServerTest, ShutdownLetsInFlightCallsFinishThenRemovesTheSocket) {
   Gate gate;
   UnixServer fixture;
