@@ -27,6 +27,8 @@ grpc::ByteBuffer Serialized(const google::protobuf::Message& message) {
 }
 
 // Registers the methods of one CNPG-I service.
+enum class CallLength { kShort, kHours };
+
 class ServiceBuilder {
  public:
   ServiceBuilder(AdaptedServices& out, CallRuntime& runtime, std::string_view service_name)
@@ -38,9 +40,12 @@ class ServiceBuilder {
 
   // A plugin RPC. Overridden ones run plugin code (MakeHandler); the others
   // are not advertised and answer UNIMPLEMENTED at once, without parsing.
+  // `length`: kHours for calls that last for hours by design.
   template <class Request, class Response, class Invoke>
-  void Rpc(std::string_view method, bool overridden, Invoke invoke) {
-    const MethodInfo& info = Describe(method, Request::descriptor()->full_name());
+  void Rpc(std::string_view method, bool overridden, Invoke invoke,
+           CallLength length = CallLength::kShort) {
+    const MethodInfo& info =
+        Describe(method, Request::descriptor()->full_name(), length == CallLength::kHours);
     if (!overridden) {
       service_->AddUnaryMethod(info.path, MakeUnimplementedHandler(runtime_, info));
       return;
@@ -61,11 +66,10 @@ class ServiceBuilder {
   }
 
  private:
-  const MethodInfo& Describe(std::string_view method, std::string_view request_type) {
+  const MethodInfo& Describe(std::string_view method, std::string_view request_type,
+                             bool runs_long = false) {
     std::string path = "/" + service_name_ + "/";
     path.append(method);
-    const bool runs_long =
-        path == "/cnpgi.backup.v1.Backup/Backup" || path == "/cnpgi.wal.v1.RestoreJobHooks/Restore";
     out_.methods.push_back(MethodInfo{std::move(path), std::string(request_type), runs_long});
     return out_.methods.back();
   }
@@ -158,7 +162,7 @@ void AdaptBackup(AdaptedServices& out, CallRuntime& runtime, const ServiceSlot<B
   b.Capabilities<backup::v1::BackupCapabilitiesRequest>(caps.backup);
   auto s = slot.service;
   b.Rpc<BackupService::Request, BackupService::Result>("Backup", slot.overrides(0),
-                                                       CNPGI_CALL(s, Backup));
+                                                       CNPGI_CALL(s, Backup), CallLength::kHours);
 }
 
 void AdaptReconcilerHooks(AdaptedServices& out, CallRuntime& runtime,
@@ -177,8 +181,8 @@ void AdaptRestoreJob(AdaptedServices& out, CallRuntime& runtime,
   ServiceBuilder b(out, runtime, wal::v1::RestoreJobHooks::service_full_name());
   b.Capabilities<wal::v1::RestoreJobHooksCapabilitiesRequest>(caps.restore_job);
   auto s = slot.service;
-  b.Rpc<RestoreJobService::Request, RestoreJobService::Response>("Restore", slot.overrides(0),
-                                                                 CNPGI_CALL(s, Restore));
+  b.Rpc<RestoreJobService::Request, RestoreJobService::Response>(
+      "Restore", slot.overrides(0), CNPGI_CALL(s, Restore), CallLength::kHours);
 }
 
 void AdaptPostgres(AdaptedServices& out, CallRuntime& runtime,
