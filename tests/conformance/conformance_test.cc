@@ -19,7 +19,7 @@
 #include "cnpgi/testing/conformance.h"
 #include "cnpgi/testing/plugin_kit.h"
 #include "good_plugin.h"
-#include "process.h"
+#include "support/child_process.h"
 #include "support/temp_dir.h"
 #include "support/test_certificates.h"
 
@@ -29,7 +29,11 @@ namespace {
 namespace ct = ::cnpgi::testing;
 using ::testing::HasSubstr;
 using ::testing::Not;
+using testing_support::Process;
+using testing_support::ReadFileText;
 using testing_support::TempDir;
+using testing_support::WaitForListening;
+using testing_support::WaitForPath;
 
 constexpr char kBrokenName[] = "broken.conformance.cnpgi.example";
 

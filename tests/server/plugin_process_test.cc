@@ -1,109 +1,39 @@
 // The plugin as a process: the command line, exit codes and signals, as
 // Kubernetes drives a container.
-#include <fcntl.h>
 #include <gmock/gmock.h>
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 #include <signal.h>
-#include <spawn.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <filesystem>
-#include <fstream>
 #include <future>
-#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "cnpgi/backup/v1/backup.grpc.pb.h"
 #include "cnpgi/identity/v1/identity.grpc.pb.h"
+#include "support/child_process.h"
 #include "support/temp_dir.h"
-
-extern char** environ;
 
 namespace cnpgi {
 namespace {
 
 using ::testing::HasSubstr;
+using testing_support::Process;
 using testing_support::TempDir;
+using testing_support::WaitForPath;
 
 constexpr char kName[] = "test-plugin.cnpgi.example";
-
-// A child process with its output captured in files.
-class Process {
- public:
-  Process(const std::vector<std::string>& args, const std::filesystem::path& dir)
-      : out_(dir / "stdout"), err_(dir / "stderr") {
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 1, out_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    posix_spawn_file_actions_addopen(&actions, 2, err_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    std::vector<char*> argv;
-    argv.push_back(const_cast<char*>(CNPGI_TEST_PLUGIN));
-    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    if (posix_spawn(&pid_, CNPGI_TEST_PLUGIN, &actions, nullptr, argv.data(), environ) != 0) {
-      pid_ = -1;
-    }
-    posix_spawn_file_actions_destroy(&actions);
-  }
-  ~Process() {
-    if (pid_ > 0 && !exited_) {
-      kill(pid_, SIGKILL);
-      waitpid(pid_, nullptr, 0);
-    }
-  }
-
-  void Signal(int sig) const { kill(pid_, sig); }
-
-  // The exit code, or -1 (and the process killed) if it did not exit in time.
-  int Wait(std::chrono::seconds timeout = std::chrono::seconds(30)) {
-    const auto end = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < end) {
-      int status = 0;
-      if (waitpid(pid_, &status, WNOHANG) == pid_) {
-        exited_ = true;
-        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    return -1;
-  }
-
-  std::string Stdout() const { return Read(out_); }
-  std::string Stderr() const { return Read(err_); }
-
- private:
-  static std::string Read(const std::filesystem::path& p) {
-    std::ifstream in(p);
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
-  }
-
-  std::filesystem::path out_, err_;
-  pid_t pid_ = -1;
-  bool exited_ = false;
-};
-
-bool WaitForFile(const std::filesystem::path& p) {
-  for (int i = 0; i < 1000; ++i) {
-    if (std::filesystem::exists(p)) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  return false;
-}
 
 TEST(PluginProcess, SigtermLetsTheCallInFlightFinishThenExitsZero) {
   TempDir dir;
   std::filesystem::create_directory(dir / "plugins");
-  Process plugin({"--plugin-path", (dir / "plugins").string(), "--grace-period=20s"}, dir.path());
+  Process plugin(CNPGI_TEST_PLUGIN,
+                 {"--plugin-path", (dir / "plugins").string(), "--grace-period=20s"}, dir.path());
   const auto socket = dir / "plugins" / kName;
-  ASSERT_TRUE(WaitForFile(socket)) << plugin.Stderr();
+  ASSERT_TRUE(WaitForPath(socket)) << plugin.Stderr();
 
   auto channel = grpc::CreateChannel("unix:" + socket.string(), grpc::InsecureChannelCredentials());
   auto backup = std::async(std::launch::async, [&] {
@@ -116,7 +46,7 @@ TEST(PluginProcess, SigtermLetsTheCallInFlightFinishThenExitsZero) {
     grpc::Status status = backup::v1::Backup::NewStub(channel)->Backup(&context, request, &result);
     return status.ok() ? result.backup_id() : "error: " + status.error_message();
   });
-  ASSERT_TRUE(WaitForFile(dir / "started"));
+  ASSERT_TRUE(WaitForPath(dir / "started"));
   plugin.Signal(SIGTERM);
   EXPECT_EQ(backup.get(), "slept");
   EXPECT_EQ(plugin.Wait(), 0) << plugin.Stderr();
@@ -126,8 +56,8 @@ TEST(PluginProcess, SigtermLetsTheCallInFlightFinishThenExitsZero) {
 
 TEST(PluginProcess, SigintStopsAnIdlePlugin) {
   TempDir dir;
-  Process plugin({"--plugin-path", dir.path().string()}, dir.path());
-  ASSERT_TRUE(WaitForFile(dir / kName)) << plugin.Stderr();
+  Process plugin(CNPGI_TEST_PLUGIN, {"--plugin-path", dir.path().string()}, dir.path());
+  ASSERT_TRUE(WaitForPath(dir / kName)) << plugin.Stderr();
   plugin.Signal(SIGINT);
   EXPECT_EQ(plugin.Wait(), 0) << plugin.Stderr();
   EXPECT_FALSE(std::filesystem::exists(dir / kName));
@@ -135,8 +65,9 @@ TEST(PluginProcess, SigintStopsAnIdlePlugin) {
 
 TEST(PluginProcess, StartupLineNamesTransportAndAddress) {
   TempDir dir;
-  Process plugin({"--plugin-path", dir.path().string(), "--log-format=json"}, dir.path());
-  ASSERT_TRUE(WaitForFile(dir / kName));
+  Process plugin(CNPGI_TEST_PLUGIN, {"--plugin-path", dir.path().string(), "--log-format=json"},
+                 dir.path());
+  ASSERT_TRUE(WaitForPath(dir / kName));
   plugin.Signal(SIGTERM);
   ASSERT_EQ(plugin.Wait(), 0);
   const std::string log = plugin.Stderr();
@@ -148,7 +79,7 @@ TEST(PluginProcess, StartupLineNamesTransportAndAddress) {
 
 TEST(PluginProcess, BadFlagExitsTwoNamingTheFlag) {
   TempDir dir;
-  Process plugin({"--plugin-pth=/plugins"}, dir.path());
+  Process plugin(CNPGI_TEST_PLUGIN, {"--plugin-pth=/plugins"}, dir.path());
   EXPECT_EQ(plugin.Wait(), 2);
   EXPECT_THAT(plugin.Stderr(), HasSubstr("--plugin-pth"));
   EXPECT_THAT(plugin.Stderr(), HasSubstr("--help"));
@@ -156,7 +87,8 @@ TEST(PluginProcess, BadFlagExitsTwoNamingTheFlag) {
 
 TEST(PluginProcess, IncompleteTcpFlagsExitTwo) {
   TempDir dir;
-  Process plugin({"--server-address=:9090", "--server-cert=/x/tls.crt"}, dir.path());
+  Process plugin(CNPGI_TEST_PLUGIN, {"--server-address=:9090", "--server-cert=/x/tls.crt"},
+                 dir.path());
   EXPECT_EQ(plugin.Wait(), 2);
   EXPECT_THAT(plugin.Stderr(), HasSubstr("--server-key"));
   EXPECT_THAT(plugin.Stderr(), HasSubstr("--client-cert"));
@@ -164,7 +96,7 @@ TEST(PluginProcess, IncompleteTcpFlagsExitTwo) {
 
 TEST(PluginProcess, RefusedStartExitsOneWithTheReason) {
   TempDir dir;
-  Process plugin({"--plugin-path", (dir / "missing").string()}, dir.path());
+  Process plugin(CNPGI_TEST_PLUGIN, {"--plugin-path", (dir / "missing").string()}, dir.path());
   EXPECT_EQ(plugin.Wait(), 1);
   EXPECT_THAT(plugin.Stderr(), HasSubstr("cannot start"));
   EXPECT_THAT(plugin.Stderr(), HasSubstr("missing"));
@@ -172,12 +104,12 @@ TEST(PluginProcess, RefusedStartExitsOneWithTheReason) {
 
 TEST(PluginProcess, HelpAndVersion) {
   TempDir dir;
-  Process help({"--help"}, dir.path());
+  Process help(CNPGI_TEST_PLUGIN, {"--help"}, dir.path());
   EXPECT_EQ(help.Wait(), 0);
   EXPECT_THAT(help.Stdout(), HasSubstr("--plugin-path"));
   EXPECT_THAT(help.Stdout(), HasSubstr("--server-address"));
   TempDir dir2;
-  Process version({"--version"}, dir2.path());
+  Process version(CNPGI_TEST_PLUGIN, {"--version"}, dir2.path());
   EXPECT_EQ(version.Wait(), 0);
   EXPECT_THAT(version.Stdout(), HasSubstr("test-plugin.cnpgi.example 1.2.3"));
 }

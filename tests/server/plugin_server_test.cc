@@ -382,6 +382,20 @@ bool ProbeAndArchive(const std::shared_ptr<grpc::Channel>& channel) {
          wal::v1::WAL::NewStub(channel)->Archive(Deadline().get(), request, &result).ok();
 }
 
+// WAL.Archive without a deadline (as the instance manager calls it), on a
+// thread of its own; "slow" and "stubborn" block in the handler on the gate.
+std::future<grpc::Status> ArchiveInBackground(std::shared_ptr<grpc::Channel> channel,
+                                              std::string source_file_name) {
+  return std::async(std::launch::async,
+                    [channel = std::move(channel), name = std::move(source_file_name)] {
+                      grpc::ClientContext context;
+                      wal::v1::WALArchiveRequest request;
+                      request.set_source_file_name(name);
+                      wal::v1::WALArchiveResult result;
+                      return wal::v1::WAL::NewStub(channel)->Archive(&context, request, &result);
+                    });
+}
+
 // Hour-long Backup calls (here: held open by a gate) and WAL archiving must
 // not delay Probe and WAL calls arriving meanwhile, on several connections.
 TEST(PluginServerTest, LongCallsDoNotStarveShortOnes) {
@@ -433,13 +447,7 @@ TEST(PluginServerTest, ALoneLongCallOnAGrpcThreadDoesNotBlockOthers) {
   ASSERT_TRUE(fixture.Start(EverythingServer(&gate)).ok());
   auto channel = fixture.NewChannel();
 
-  auto long_call = std::async(std::launch::async, [&] {
-    grpc::ClientContext context;
-    wal::v1::WALArchiveRequest request;
-    request.set_source_file_name("slow");
-    wal::v1::WALArchiveResult result;
-    return wal::v1::WAL::NewStub(channel)->Archive(&context, request, &result);
-  });
+  auto long_call = ArchiveInBackground(channel, "slow");
   ASSERT_TRUE(gate.AwaitWaiting(1));
 
   for (int i = 0; i < 20; ++i) {
@@ -463,13 +471,7 @@ TEST(PluginServerTest, LongCallsInTwoServersOfOneProcessBlockNothing) {
 
   std::vector<std::future<grpc::Status>> long_calls;
   for (const auto& channel : channels) {
-    long_calls.push_back(std::async(std::launch::async, [channel] {
-      grpc::ClientContext context;
-      wal::v1::WALArchiveRequest request;
-      request.set_source_file_name("slow");
-      wal::v1::WALArchiveResult result;
-      return wal::v1::WAL::NewStub(channel)->Archive(&context, request, &result);
-    }));
+    long_calls.push_back(ArchiveInBackground(channel, "slow"));
     ASSERT_TRUE(gate.AwaitWaiting(static_cast<int>(long_calls.size())));
   }
   for (int i = 0; i < 10; ++i) {
@@ -529,13 +531,7 @@ TEST(PluginServerTest, ShutdownReturnsEvenIfAHandlerIgnoresCancellation) {
   UnixServer fixture;
   ASSERT_TRUE(fixture.Start(EverythingServer(&gate)).ok());
   auto channel = fixture.NewChannel();
-  auto stubborn = std::async(std::launch::async, [&] {
-    grpc::ClientContext context;
-    wal::v1::WALArchiveRequest request;
-    request.set_source_file_name("stubborn");
-    wal::v1::WALArchiveResult result;
-    return wal::v1::WAL::NewStub(channel)->Archive(&context, request, &result);
-  });
+  auto stubborn = ArchiveInBackground(channel, "stubborn");
   ASSERT_TRUE(gate.AwaitWaiting(1));
   auto stopped =
       std::async(std::launch::async, [&] { fixture.server().Shutdown(absl::Milliseconds(100)); });

@@ -1,4 +1,4 @@
-#include "process.h"
+#include "support/child_process.h"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -16,7 +16,7 @@
 
 extern char** environ;
 
-namespace cnpgi::conformance_test {
+namespace cnpgi::testing_support {
 
 Process::Process(const std::string& binary, const std::vector<std::string>& args,
                  const std::filesystem::path& dir, const std::string& name)
@@ -100,4 +100,4 @@ std::string ReadFileText(const std::filesystem::path& path) {
   return s.str();
 }
 
-}  // namespace cnpgi::conformance_test
+}  // namespace cnpgi::testing_support

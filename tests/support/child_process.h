@@ -1,6 +1,7 @@
-// Child processes for the conformance tests: plugins and the checker.
-#ifndef CNPGI_TESTS_CONFORMANCE_PROCESS_H_
-#define CNPGI_TESTS_CONFORMANCE_PROCESS_H_
+// Child processes for tests: plugins and the conformance checker, run as
+// their users run them.
+#ifndef CNPGI_TESTS_SUPPORT_CHILD_PROCESS_H_
+#define CNPGI_TESTS_SUPPORT_CHILD_PROCESS_H_
 
 #include <sys/types.h>
 
@@ -9,7 +10,7 @@
 #include <string>
 #include <vector>
 
-namespace cnpgi::conformance_test {
+namespace cnpgi::testing_support {
 
 // A child process with standard output and error captured in files of
 // `dir`. Killed (SIGKILL) when destroyed if still running.
@@ -46,6 +47,6 @@ bool WaitForListening(const std::filesystem::path& path,
 
 std::string ReadFileText(const std::filesystem::path& path);
 
-}  // namespace cnpgi::conformance_test
+}  // namespace cnpgi::testing_support
 
-#endif  // CNPGI_TESTS_CONFORMANCE_PROCESS_H_
+#endif  // CNPGI_TESTS_SUPPORT_CHILD_PROCESS_H_
