@@ -55,7 +55,7 @@ pgdata_mb=$(($(du -sm --exclude=pg_wal "$work/bench" | cut -f1)))
 log "data directory: $pgdata_mb MB without pg_wal"
 
 now() { date +%s.%N; }
-calc() { awk "BEGIN { print $* }"; }
+calc() { awk "BEGIN { print ($*) }"; }
 elapsed() { calc "$(now) - $1"; }
 
 plugin_backup() {
@@ -98,14 +98,16 @@ printf '  plugin / pg_basebackup time: %.2f\n' "$(calc "$mp / $mb")"
 head -c $((16 << 20)) /dev/urandom >"$work/segments/source"
 [[ ${#as_pg[@]} -eq 0 ]] || chown -R nobody "$work/segments"
 segment=0
-# archive_for SECONDS_OR_PID: archives distinct segments, one process each,
-# until the time is up or the process has ended; prints calls per second.
+# archive_while MARKER SECONDS: archives distinct segments, one process each,
+# until MARKER exists (when given) or SECONDS have passed; prints calls per
+# second. (A file, not the backup's pid: this runs in a subshell, where a
+# finished background job of the main shell stays a zombie.)
 archive_while() {
-  local until_pid=$1 seconds=$2 calls=0 start name
+  local marker=$1 seconds=$2 calls=0 start name
   start=$(now)
   while true; do
-    if [[ $until_pid -gt 0 ]]; then
-      kill -0 "$until_pid" 2>/dev/null || break
+    if [[ -n $marker ]]; then
+      [[ ! -e $marker ]] || break
     elif [[ $(calc "$(elapsed "$start") >= $seconds") == 1 ]]; then
       break
     fi
@@ -122,15 +124,19 @@ archive_while() {
 }
 declare -a r_idle=() r_backup=()
 for ((i = 0; i < repetitions; i++)); do
-  run "$client" --socket="$(socket bench-pod)" --cluster="$work/bench.json" --timeout=3600 \
-    backup --backup="$work/backup.json" >"$work/answer" &
+  rm -f "$work/backup.done"
+  {
+    run "$client" --socket="$(socket bench-pod)" --cluster="$work/bench.json" --timeout=3600 \
+      backup --backup="$work/backup.json" >"$work/answer"
+    touch "$work/backup.done"
+  } &
   backup_pid=$!
   start=$(now)
-  r_backup+=("$(archive_while "$backup_pid" 0)")
+  r_backup+=("$(archive_while "$work/backup.done" 0)")
   duration=$(elapsed "$start")
   wait "$backup_pid" || fail "the backup during archiving failed"
   rm -rf "$work/backups/bench/base/$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["backup_id"])' "$work/answer")"
-  r_idle+=("$(archive_while 0 "$duration")")
+  r_idle+=("$(archive_while "" "$duration")")
   rm -rf "$work/backups/walbench"
 done
 mi=$(median "${r_idle[@]}")

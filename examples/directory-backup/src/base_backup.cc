@@ -73,7 +73,11 @@ class TreeCopier {
 
   absl::StatusOr<CopyResult> Run() {
     if (absl::Status s = CopyDirectoryContents(""); !s.ok()) return s;
-    // Files were fsync'ed as they were written; now their names.
+    // Write-back started as each file was written: most of it is on disk
+    // by now. Then the names.
+    for (const std::string& file : files_) {
+      if (absl::Status s = FsyncFile(destination_ / file); !s.ok()) return s;
+    }
     directories_.push_back(destination_);
     for (const fs::path& dir : directories_) {
       if (absl::Status s = FsyncDirectory(dir); !s.ok()) return s;
@@ -145,8 +149,9 @@ class TreeCopier {
         return in.status();
       }
       absl::StatusOr<CopiedFile> copied =
-          CopyToNewFile(in->get(), from, destination_ / child, 0600, &throttle_);
+          CopyToNewFile(in->get(), from, destination_ / child, 0600, Sync::kLater, &throttle_);
       if (!copied.ok()) return copied.status();
+      files_.push_back(child);
       result_.manifest.entries.push_back({.path = child,
                                           .directory = false,
                                           .mode = static_cast<mode_t>(st.st_mode & 07777),
@@ -163,6 +168,7 @@ class TreeCopier {
   Throttle& throttle_;
   CopyResult result_;
   std::vector<fs::path> directories_;
+  std::vector<std::string> files_;
 };
 
 // The value of a "KEY: value" line of a backup_label.

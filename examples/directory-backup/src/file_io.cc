@@ -242,8 +242,15 @@ absl::Status Throttle::Pace(std::int64_t bytes) {
 
 // Copies -------------------------------------------------------------------
 
+absl::Status FsyncFile(const fs::path& path) {
+  absl::StatusOr<Fd> fd = Open(path, O_RDONLY);
+  if (!fd.ok()) return fd.status();
+  if (::fsync(fd->get()) != 0) return ErrnoStatus(errno, "cannot fsync", path);
+  return absl::OkStatus();
+}
+
 absl::StatusOr<CopiedFile> CopyToNewFile(int from, const fs::path& from_path, const fs::path& to,
-                                         mode_t mode, Throttle* throttle) {
+                                         mode_t mode, Sync sync, Throttle* throttle) {
   // A copy is mostly waiting on the disk: a large block keeps system calls
   // few; one buffer per thread avoids an allocation per file.
   constexpr std::size_t kBlock = 1 << 20;
@@ -265,7 +272,12 @@ absl::StatusOr<CopiedFile> CopyToNewFile(int from, const fs::path& from_path, co
       if (absl::Status s = throttle->Pace(n); !s.ok()) return s;
     }
   }
-  if (::fsync(out->get()) != 0) return ErrnoStatus(errno, "cannot fsync", to);
+  if (sync == Sync::kNow) {
+    if (::fsync(out->get()) != 0) return ErrnoStatus(errno, "cannot fsync", to);
+  } else {
+    // Only a hint (errors show at the later fsync).
+    ::sync_file_range(out->get(), 0, 0, SYNC_FILE_RANGE_WRITE);
+  }
   if (int err = out->Close(); err != 0) return ErrnoStatus(err, "cannot close", to);
   copied.sha256 = hash.HexDigest();
   return copied;

@@ -149,14 +149,24 @@ struct CopiedFile {
   std::string sha256;
 };
 
+// When a copy reaches the disk.
+enum class Sync {
+  // fsync'ed before CopyToNewFile returns (one WAL file, OK means durable).
+  kNow,
+  // Write-back started, the caller fsyncs later with FsyncFile (a tree of
+  // files: one fsync pass at the end lets the kernel write them back while
+  // the copy goes on, as PostgreSQL's own tools do).
+  kLater,
+};
+
 // Copies what `from` holds, from its current offset to its end, into the new
-// file `to` (O_EXCL: it must not exist) with `mode`, hashing the bytes, then
-// fsyncs and closes it. A source that grows or shrinks while being read is
-// copied as far as it was read: PostgreSQL's WAL replay repairs a data file
-// copied during a backup.
+// file `to` (O_EXCL: it must not exist) with `mode`, hashing the bytes. A
+// source that grows or shrinks while being read is copied as far as it was
+// read: PostgreSQL's WAL replay repairs a data file copied during a backup.
 absl::StatusOr<CopiedFile> CopyToNewFile(int from, const std::filesystem::path& from_path,
-                                         const std::filesystem::path& to, mode_t mode,
+                                         const std::filesystem::path& to, mode_t mode, Sync sync,
                                          Throttle* throttle = nullptr);
+absl::Status FsyncFile(const std::filesystem::path& path);
 
 }  // namespace directory_backup
 

@@ -166,7 +166,7 @@ absl::Status RestoreBackup(const BackupCatalog& catalog, const BackupInfo& backu
       return in.status();
     }
     absl::StatusOr<CopiedFile> copied =
-        CopyToNewFile(in->get(), from, to, entry.mode & 07777, &throttle);
+        CopyToNewFile(in->get(), from, to, entry.mode & 07777, Sync::kLater, &throttle);
     if (!copied.ok()) return copied.status();
     if (copied->size != entry.size || copied->sha256 != entry.sha256) {
       return damaged(entry.path, Cat({"does not match its checksum (", std::to_string(copied->size),
@@ -199,6 +199,11 @@ absl::Status RestoreBackup(const BackupCatalog& catalog, const BackupInfo& backu
       return ErrnoStatus(errno, "cannot create symbolic link", work / "pg_wal");
     }
     directories.push_back(wal);
+  }
+  // Write-back started file by file; now all of it, then the names.
+  for (const ManifestEntry& entry : manifest->entries) {
+    if (entry.directory) continue;
+    if (absl::Status s = FsyncFile(work / entry.path); !s.ok()) return s;
   }
   for (auto it = directories.rbegin(); it != directories.rend(); ++it) {
     if (absl::Status s = FsyncDirectory(*it); !s.ok()) return s;

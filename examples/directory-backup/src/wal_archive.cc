@@ -157,7 +157,7 @@ absl::Status WalArchive::Archive(const fs::path& source, bool check_empty) const
 
   const fs::path temporary = dir / TemporaryName(name);
   RemoveOnExit cleanup(temporary);
-  absl::StatusOr<CopiedFile> copied = CopyToNewFile(in->get(), source, temporary, 0600);
+  absl::StatusOr<CopiedFile> copied = CopyToNewFile(in->get(), source, temporary, 0600, Sync::kNow);
   if (!copied.ok()) return copied.status();
   // link() never replaces an existing file, unlike rename(): two archivers
   // racing on the same name cannot overwrite each other.
@@ -187,7 +187,7 @@ absl::Status WalArchive::Restore(std::string_view wal_name, const fs::path& dest
   const fs::path temporary =
       destination.parent_path() / TemporaryName(destination.filename().native());
   RemoveOnExit cleanup(temporary);
-  absl::StatusOr<CopiedFile> copied = CopyToNewFile(in->get(), source, temporary, 0600);
+  absl::StatusOr<CopiedFile> copied = CopyToNewFile(in->get(), source, temporary, 0600, Sync::kNow);
   if (!copied.ok()) return copied.status();
   // PostgreSQL reuses destinations such as pg_wal/RECOVERYXLOG: replace.
   if (::rename(temporary.c_str(), destination.c_str()) != 0) {
