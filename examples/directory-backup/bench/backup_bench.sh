@@ -37,10 +37,17 @@ EOF
 }
 cluster_json bench >"$work/bench.json"
 cluster_json walbench >"$work/walbench.json"
-cat >"$work/backup.json" <<EOF
+backup_json() { # PARAMETERS_JSON
+  cat <<EOF
 {"apiVersion":"postgresql.cnpg.io/v1","kind":"Backup","metadata":{"name":"bench","namespace":"default"},
- "spec":{"cluster":{"name":"bench"},"method":"plugin","pluginConfiguration":{"name":"$plugin_name"}}}
+ "spec":{"cluster":{"name":"bench"},"method":"plugin","pluginConfiguration":{"name":"$plugin_name",
+   "parameters":$1}}}
 EOF
+}
+backup_json '{}' >"$work/backup.json"
+# The same backup paced with maxRate, leaving the disk to WAL archiving.
+paced_rate=${PACED_RATE:-32Mi}
+backup_json "{\"maxRate\":\"$paced_rate\"}" >"$work/backup-paced.json"
 
 init_primary bench "$work/bench.json"
 rundir=$work/run-bench
@@ -122,26 +129,35 @@ archive_while() {
   done
   calc "$calls / $(elapsed "$start")"
 }
-declare -a r_idle=() r_backup=()
-for ((i = 0; i < repetitions; i++)); do
+# archive_during BACKUP_JSON: calls per second while that backup runs; the
+# backup's duration goes to $work/duration.
+archive_during() {
   rm -f "$work/backup.done"
   {
     run "$client" --socket="$(socket bench-pod)" --cluster="$work/bench.json" --timeout=3600 \
-      backup --backup="$work/backup.json" >"$work/answer"
+      backup --backup="$1" >"$work/answer"
     touch "$work/backup.done"
   } &
-  backup_pid=$!
+  local backup_pid=$! start
   start=$(now)
-  r_backup+=("$(archive_while "$work/backup.done" 0)")
-  duration=$(elapsed "$start")
+  archive_while "$work/backup.done" 0 >"$work/rate"
+  elapsed "$start" >"$work/duration"
   wait "$backup_pid" || fail "the backup during archiving failed"
   rm -rf "$work/backups/bench/base/$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["backup_id"])' "$work/answer")"
-  r_idle+=("$(archive_while "" "$duration")")
   rm -rf "$work/backups/walbench"
+  cat "$work/rate"
+}
+declare -a r_idle=() r_backup=() r_paced=()
+for ((i = 0; i < repetitions; i++)); do
+  r_backup+=("$(archive_during "$work/backup.json")")
+  r_idle+=("$(archive_while "" "$(cat "$work/duration")")")
+  rm -rf "$work/backups/walbench"
+  r_paced+=("$(archive_during "$work/backup-paced.json")")
 done
 mi=$(median "${r_idle[@]}")
 mk=$(median "${r_backup[@]}")
+mp=$(median "${r_paced[@]}")
 printf 'WAL archive calls per second (fresh process + handshake + 16 MiB Archive), median of %d:\n' "$repetitions"
-printf '  without a backup  %6.1f   (all: %s)\n' "$mi" "$(printf '%.1f ' "${r_idle[@]}")"
-printf '  during a backup   %6.1f   (all: %s)\n' "$mk" "$(printf '%.1f ' "${r_backup[@]}")"
-printf '  during / without: %.2f\n' "$(calc "$mk / $mi")"
+printf '  without a backup            %6.1f   (all: %s)\n' "$mi" "$(printf '%.1f ' "${r_idle[@]}")"
+printf '  during a backup             %6.1f   (all: %s) %.2f of without\n' "$mk" "$(printf '%.1f ' "${r_backup[@]}")" "$(calc "$mk / $mi")"
+printf '  during one at maxRate=%-5s %6.1f   (all: %s) %.2f of without\n' "$paced_rate" "$mp" "$(printf '%.1f ' "${r_paced[@]}")" "$(calc "$mp / $mi")"
