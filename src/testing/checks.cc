@@ -747,6 +747,15 @@ Verdict OperatorMutate(CheckEnv& env) {
                   : std::string("answered no patch for the fixture Cluster"));
 }
 
+// Checks that open connections of their own need the handshake to succeed:
+// when it fails the operator cannot use the plugin at all, which the
+// capabilities and probe checks report.
+std::optional<Verdict> HandshakeFailed(const CheckEnv& env) {
+  if (env.handshake_status().ok()) return std::nullopt;
+  return Skip(Cat("the operator's handshake fails (", StatusText(env.handshake_status()),
+                  "): the plugin cannot be used at all, see capabilities.* and probe"));
+}
+
 // lifecycle.* -------------------------------------------------------------------
 
 Verdict LifecyclePatch(CheckEnv& env) {
@@ -783,6 +792,7 @@ Verdict LifecycleDeterministic(CheckEnv& env) {
     if (call.operation == LifecycleOperation::kEvaluate) evaluate.push_back(call);
   }
   if (evaluate.empty()) return Skip("the plugin does not subscribe to EVALUATE");
+  if (std::optional<Verdict> unusable = HandshakeFailed(env)) return *unusable;
   absl::StatusOr<PluginClient> other = env.Connect();
   if (!other.ok()) return Fail(Cat("a second connection failed: ", StatusText(other.status())));
   std::vector<std::string> problems;
@@ -885,9 +895,9 @@ void CheckLifecycleChain(const CheckEnv& env, const std::string& group, const st
       const std::string label = Cat(call.Label(), round > 0 ? " (again)" : "");
       auto result = env.client().LifecycleHook(op, cluster, current);
       if (!result.ok()) {
-        found.failures.push_back(Cat(label, " on the result of ", previous, ": ",
-                                     StatusText(result.status()),
-                                     " (the operator sends it that object; SEMANTICS 3.2)"));
+        found.failures.push_back(
+            Cat(label, previous.empty() ? std::string() : Cat(" on the result of ", previous), ": ",
+                StatusText(result.status()), " (the operator fails the operation; SEMANTICS 3.2)"));
         return;
       }
       const std::set<std::string> before = DuplicateNames(current);
@@ -1333,6 +1343,7 @@ std::vector<ConcurrentCall> ConcurrentCalls(const CheckEnv& env) {
 }
 
 Verdict Concurrency(CheckEnv& env) {
+  if (std::optional<Verdict> unusable = HandshakeFailed(env)) return *unusable;
   const int connections = std::max(2, env.options().connections);
   const std::vector<ConcurrentCall> calls = ConcurrentCalls(env);
   // What each call answers alone: the reference.

@@ -82,6 +82,11 @@ absl::Status Unreachable(const ConformanceOptions& options, const absl::Status& 
                " -- the plugin closed the connection after the TLS handshake: it "
                "probably does not trust --client-cert (it must be the certificate the "
                "plugin was given as its --client-cert)");
+      } else if (tcp && text.find("ALPN") != std::string::npos) {
+        Append(&message,
+               " -- the plugin's TLS server did not select the ALPN protocol h2: the operator's "
+               "grpc-go refuses such a server too (SEMANTICS 1.3); in Go, the tls.Config that "
+               "GetConfigForClient returns must list NextProtos: [\"h2\"]");
       } else if (tcp &&
                  (text.find("andshake") != std::string::npos ||
                   text.find("SSL") != std::string::npos || text.find("TLS") != std::string::npos ||
