@@ -58,8 +58,11 @@ protoc -I"$proto" --go_out="$gopath/src" --go_opt="$m" --go-grpc_out="$gopath/sr
   --go-grpc_opt="$m" "${files[@]}"
 
 cp -r "$here/src/cnpgitest" "$gopath/src/"
-export GO111MODULE=off GOPATH="$gopath:/usr/share/gocode" GOCACHE="$out/gocache" GOFLAGS= \
-  CGO_ENABLED=0 GOTOOLCHAIN=local GOPROXY=off
+# Go's own build cache (content-addressed, safe to share): the regular and
+# the sanitizer builds, and the next CI run on the machine, reuse it.
+export GOCACHE=${GOCACHE:-${XDG_CACHE_HOME:-${HOME:-$out}/.cache}/go-build}
+export GO111MODULE=off GOPATH="$gopath:/usr/share/gocode" GOFLAGS= CGO_ENABLED=0 \
+  GOTOOLCHAIN=local GOPROXY=off
 for program in operatorclient:cnpgi-go-operator-client goplugin:cnpgi-go-plugin \
   patchoracle:cnpgi-go-patch-oracle; do
   (cd "$gopath/src/cnpgitest/${program%%:*}" && go vet . && go build -trimpath -o "$out/${program#*:}" .)
