@@ -12,8 +12,9 @@ packages=(
   libspdlog-dev nlohmann-json3-dev libssl-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev python3 python3-protobuf openssl procps
-  # WAL archiving example: a real PostgreSQL server for the end-to-end test
-  postgresql
+  # backup example: libpq for PostgreSQL's backup protocol, and a real
+  # PostgreSQL server for its end-to-end test
+  libpq-dev postgresql
   # hello-world example: YAML for the Kubernetes manifests check
   python3-yaml
   # cross-language tests (tests/go): the operator's stack, built from proto/ in GOPATH mode

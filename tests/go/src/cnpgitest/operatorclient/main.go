@@ -518,6 +518,7 @@ func (cl *client) checkLifecycle(c *connection) {
 		label := map[bool]string{true: "core", false: s.Group}[s.Group == ""] + "/" + s.Kind
 		object := mustJSON(fixture)
 		current := object
+		on := ""
 		if subscribed(c, s.Group, s.Kind, lifecycle.OperatorOperationType_TYPE_EVALUATE) {
 			evaluated, patch, err := cl.lifecycleCall(lifecycle.OperatorOperationType_TYPE_EVALUATE, object)
 			if err != nil {
@@ -539,6 +540,7 @@ func (cl *client) checkLifecycle(c *connection) {
 				pass("lifecycle.deterministic", "EVALUATE %s: the same object on %d connections", label, len(cl.pool.conns))
 			}
 			current = evaluated
+			on = " on the EVALUATE result"
 		}
 		if subscribed(c, s.Group, s.Kind, lifecycle.OperatorOperationType_TYPE_CREATE) {
 			// CREATE gets the EVALUATE result, with the computed spec in the
@@ -557,14 +559,14 @@ func (cl *client) checkLifecycle(c *connection) {
 			sent := mustJSON(withSpec)
 			created, patch, err := cl.lifecycleCall(lifecycle.OperatorOperationType_TYPE_CREATE, sent)
 			if err != nil {
-				fail("lifecycle.create", "CREATE %s on the EVALUATE result: %v", label, err)
+				fail("lifecycle.create", "CREATE %s%s: %v", label, on, err)
 				continue
 			}
 			if d := duplicates(created); len(d) > len(duplicates(sent)) {
-				fail("lifecycle.create", "CREATE %s on the EVALUATE result makes duplicates (%s): the API server would reject it", label, strings.Join(d, ", "))
+				fail("lifecycle.create", "CREATE %s%s makes duplicates (%s): the API server would reject it", label, on, strings.Join(d, ", "))
 				continue
 			}
-			pass("lifecycle.create", "CREATE %s on the EVALUATE result (%d bytes sent): the patch (%d bytes) applies, no duplicate names", label, len(sent), len(patch))
+			pass("lifecycle.create", "CREATE %s%s (%d bytes sent): the patch (%d bytes) applies, no duplicate names", label, on, len(sent), len(patch))
 		}
 	}
 }
