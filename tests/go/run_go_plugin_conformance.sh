@@ -19,90 +19,55 @@ checker=$1 plugin=$2 transport=$3 defect=${4:-} expected=${5:-}
 [[ -x $plugin ]] || { echo "SKIP: $plugin was not built (no Go toolchain?)"; exit 77; }
 name=go-plugin.cnpgi.example
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/cnpgi-go-plugin.XXXXXX")
-pid=
-cleanup() {
-  local status=$?
-  if [[ -n $pid ]]; then
-    kill -TERM "$pid" 2>/dev/null || true
-    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-  fi
-  if [[ $status -ne 0 ]]; then
-    [[ -f $work/out ]] && { echo "----- checker"; cat "$work/out"; }
-    [[ -f $work/plugin.log ]] && { echo "----- plugin log"; tail -n 30 "$work/plugin.log"; }
-  fi
-  rm -rf "$work"
-  exit "$status"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-wait_for() {
-  local deadline=$((SECONDS + 15))
-  until "$@"; do ((SECONDS < deadline)) || return 1; sleep 0.1; done
-}
+source "$(dirname "$0")/plugin_process.sh" cnpgi-go-plugin
 
 if [[ $transport == unix ]]; then
   mkdir "$work/plugins"
-  "$plugin" -defect "$defect" -plugin-path "$work/plugins" >"$work/plugin.log" 2>&1 &
-  pid=$!
-  wait_for test -S "$work/plugins/$name" || { echo "no socket $work/plugins/$name"; exit 1; }
+  start_plugin "$plugin" -defect "$defect" -plugin-path "$work/plugins"
+  wait_for_socket "$work/plugins/$name"
   where=(--socket "$work/plugins/$name")
 else
-  cert() {
-    local out=$1 subject=$2
-    shift 2
-    local ext=()
-    for e in "$@"; do ext+=(-addext "$e"); done
-    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
-      -subj "$subject" "${ext[@]}" -keyout "$work/$out.key" -out "$work/$out.crt" 2>/dev/null
-  }
-  cert server /CN=go-plugin "subjectAltName=DNS:go-plugin" "extendedKeyUsage=serverAuth"
-  cert client /CN=operator-client "extendedKeyUsage=clientAuth"
-  "$plugin" -defect "$defect" -server-address 127.0.0.1:0 -server-cert "$work/server.crt" \
-    -server-key "$work/server.key" -client-cert "$work/client.crt" >"$work/plugin.log" 2>&1 &
-  pid=$!
-  listening() { grep -qo 'address=127\.0\.0\.1:[0-9]*' "$work/plugin.log"; }
-  wait_for listening || { echo "the plugin did not report its address"; exit 1; }
-  address=$(grep -o 'address=127\.0\.0\.1:[0-9]*' "$work/plugin.log" | head -n 1)
-  where=(--address "${address#address=}" --server-name go-plugin --client-cert "$work/client.crt"
+  make_certificates go-plugin
+  start_plugin "$plugin" -defect "$defect" -server-address 127.0.0.1:0 \
+    -server-cert "$work/server.crt" -server-key "$work/server.key" -client-cert "$work/client.crt"
+  wait_for_address
+  where=(--address "$address" --server-name go-plugin --client-cert "$work/client.crt"
     --client-key "$work/client.key" --server-cert "$work/server.crt")
 fi
 check=("$checker" "${where[@]}" --plugin-name "$name" --timeout 90s)
 
 status=0
-"${check[@]}" --junit "$work/report.xml" >"$work/out" 2>&1 || status=$?
+"${check[@]}" --junit "$work/report.xml" >"$work/checker.out" 2>&1 || status=$?
 if [[ -z $defect ]]; then
   # Correct for the operator: no failure; the lenient decoding is a warning.
   [[ $status -eq 0 ]] || { echo "FAILED: the checker exited $status on a correct Go plugin"; exit 1; }
-  grep -q '^WARN  bad-input.wrong-kind ' "$work/out" ||
+  grep -q '^WARN  bad-input.wrong-kind ' "$work/checker.out" ||
     { echo "FAILED: no warning for the lenient decoding"; exit 1; }
-  grep -q ' 0 failed' "$work/out" || { echo "FAILED: a check failed"; exit 1; }
+  grep -q ' 0 failed' "$work/checker.out" || { echo "FAILED: a check failed"; exit 1; }
   grep -q '<property name="outcome" value="WARN"/>' "$work/report.xml" ||
     { echo "FAILED: the warning is not in the JUnit report"; exit 1; }
-  cat "$work/out"
+  cat "$work/checker.out"
   strict=0
-  "${check[@]}" --strict --check bad-input >"$work/strict" 2>&1 || strict=$?
-  [[ $strict -eq 1 ]] || { cat "$work/strict"; echo "FAILED: --strict exited $strict, not 1"; exit 1; }
+  "${check[@]}" --strict --check bad-input >"$work/strict.out" 2>&1 || strict=$?
+  [[ $strict -eq 1 ]] || { echo "FAILED: --strict exited $strict, not 1"; exit 1; }
   echo "--strict: the warning fails the run (exit 1)"
   exit 0
 fi
 
 if [[ $expected == connection:* ]]; then
   [[ $status -eq 2 ]] || { echo "FAILED: the checker exited $status, not 2, on defect $defect"; exit 1; }
-  grep -qF "${expected#connection:}" "$work/out" ||
+  grep -qF "${expected#connection:}" "$work/checker.out" ||
     { echo "FAILED: the message does not say \"${expected#connection:}\""; exit 1; }
-  cat "$work/out"
+  cat "$work/checker.out"
   exit 0
 fi
 [[ $status -eq 1 ]] || { echo "FAILED: the checker exited $status, not 1, on defect $defect"; exit 1; }
-grep -q "^FAIL  $expected " "$work/out" || { echo "FAILED: $expected did not fail"; exit 1; }
+grep -q "^FAIL  $expected " "$work/checker.out" || { echo "FAILED: $expected did not fail"; exit 1; }
 group=${expected%%.*}
-others=$(grep -oE '^FAIL  [a-z.-]+' "$work/out" | cut -c7- | grep -v "^$group\(\.\|$\)" | tr '\n' ' ' || true)
+others=$(grep -oE '^FAIL  [a-z.-]+' "$work/checker.out" | cut -c7- | grep -v "^$group\(\.\|$\)" | tr '\n' ' ' || true)
 if [[ -n $others ]]; then
   echo "FAILED: defect $defect should fail $expected, not also: $others"
   exit 1
 fi
-grep "^FAIL  " "$work/out"
+grep "^FAIL  " "$work/checker.out"
 echo "defect $defect fails $expected (and nothing outside $group.*)"
