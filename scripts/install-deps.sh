@@ -17,6 +17,9 @@ packages=(
   libpq-dev postgresql
   # hello-world example: YAML for the Kubernetes manifests check
   python3-yaml
+  # cross-language tests (tests/go): the operator's stack, built from proto/ in GOPATH mode
+  golang-go protoc-gen-go protoc-gen-go-grpc golang-google-grpc-dev golang-google-protobuf-dev
+  golang-github-golang-protobuf-1-5-dev golang-github-evanphx-json-patch-dev
 )
 
 missing=()

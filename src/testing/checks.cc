@@ -94,6 +94,40 @@ bool IsTransportFailure(const absl::Status& status) {
          status.code() == absl::StatusCode::kCancelled;
 }
 
+Verdict Findings::Conclude(const std::string& pass_message) const {
+  if (!failures.empty()) {
+    std::string message = JoinProblems(failures);
+    if (!warnings.empty()) {
+      Append(&message, "; also (tolerated by the operator): ", JoinProblems(warnings, 2));
+    }
+    return Fail(std::move(message));
+  }
+  if (!warnings.empty()) return Warn(JoinProblems(warnings));
+  std::string message = pass_message;
+  if (!notes.empty()) Append(&message, " (note: ", JoinProblems(notes), ")");
+  return Pass(std::move(message));
+}
+
+bool OperatorCalls(Rpc rpc) {
+  switch (rpc) {
+    case Rpc::kValidateClusterCreate:
+    case Rpc::kValidateClusterChange:
+    case Rpc::kMutateCluster:
+    case Rpc::kDeregister:
+    case Rpc::kWalStatus:
+    case Rpc::kSetFirstRequired:
+      return false;
+    default:
+      return true;
+  }
+}
+
+std::string NotCalledReason(Rpc rpc) {
+  const bool wal = rpc == Rpc::kWalStatus || rpc == Rpc::kSetFirstRequired;
+  return Cat(" (tolerated: CloudNativePG does not call ", ShortName(rpc), " today, SEMANTICS ",
+             wal ? "3.5" : "3.1", ")");
+}
+
 bool HasSideEffects(Rpc rpc) {
   switch (rpc) {
     case Rpc::kArchiveWal:
@@ -233,72 +267,107 @@ namespace {
 
 // metadata.* -----------------------------------------------------------------
 
-Verdict MetadataName(CheckEnv& env) {
-  const std::string& name = env.handshake().name();
-  std::vector<std::string> problems;
-  if (name.empty()) {
-    problems.push_back("the name is empty");
-  } else {
-    if (name.size() > 63) {
-      problems.push_back(Cat("\"", Abbreviated(name), "\" is ", name.size(),
-                             " characters long; at most 63 fit a Kubernetes label value"));
-    }
-    for (std::size_t i = 0; i < name.size(); ++i) {
-      const char c = name[i];
-      const bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.';
-      if (!ok) {
-        problems.push_back(Cat(
-            "\"", Abbreviated(name), "\" has the character ",
-            (c >= 0x20 && c < 0x7f) ? Cat("'", std::string(1, c), "'")
-                                    : Cat("0x", static_cast<int>(static_cast<unsigned char>(c))),
-            " at position ", i, "; only lowercase letters, digits, '-' and '.' are allowed"));
-        break;
-      }
-    }
-    auto alnum = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); };
-    if (!alnum(name.front()) || !alnum(name.back())) {
-      problems.push_back(
-          Cat("\"", Abbreviated(name), "\" must start and end with a lowercase letter or a digit"));
+// Why `name` is not a valid Kubernetes label value ("" when it is): the
+// cnpg.io/pluginName label of a TCP plugin's Service carries it.
+std::string LabelValueProblem(const std::string& name) {
+  if (name.size() > 63) return Cat(name.size(), " characters (at most 63)");
+  auto alnum = [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+  };
+  for (char c : name) {
+    if (!alnum(c) && c != '-' && c != '_' && c != '.') {
+      return (c >= 0x20 && c < 0x7f)
+                 ? Cat("the character '", std::string(1, c), "'")
+                 : Cat("the byte 0x", static_cast<int>(static_cast<unsigned char>(c)));
     }
   }
-  std::string where;
+  if (!alnum(name.front()) || !alnum(name.back()))
+    return "it does not start and end with [A-Za-z0-9]";
+  return "";
+}
+
+// Why `name` is not the DNS-style name the protocol asks for ("" when it is).
+std::string DnsNameProblem(const std::string& name) {
+  if (name.size() > 63) return Cat("it is ", name.size(), " characters long (at most 63)");
+  for (std::size_t i = 0; i < name.size(); ++i) {
+    const char c = name[i];
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.';
+    if (!ok) {
+      return Cat("it has the character ",
+                 (c >= 0x20 && c < 0x7f)
+                     ? Cat("'", std::string(1, c), "'")
+                     : Cat("0x", static_cast<int>(static_cast<unsigned char>(c))),
+                 " at position ", i, "; only lowercase letters, digits, '-' and '.' are allowed");
+    }
+  }
+  auto alnum = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); };
+  if (!alnum(name.front()) || !alnum(name.back())) {
+    return "it must start and end with a lowercase letter or a digit";
+  }
+  return "";
+}
+
+Verdict MetadataName(CheckEnv& env) {
+  const std::string& name = env.handshake().name();
+  Findings found;
   const Endpoint& endpoint = env.options().endpoint;
+  const bool tcp = endpoint.transport == Endpoint::Transport::kTcp;
+  std::string where;
+  if (name.empty()) {
+    found.failures.push_back(
+        "the name is empty: the operator finds a plugin by its name (spec.plugins[].name, "
+        "status.pluginStatus[].name; SEMANTICS 2.3)");
+  } else {
+    if (const std::string why = LabelValueProblem(name); tcp && !why.empty()) {
+      found.failures.push_back(Cat("\"", Abbreviated(name), "\" is not a Kubernetes label value (",
+                                   why,
+                                   "): the plugin's Service must carry it as its "
+                                   "cnpg.io/pluginName label (SEMANTICS 1.2, 2.3)"));
+    } else if (const std::string dns = DnsNameProblem(name); !dns.empty()) {
+      found.warnings.push_back(Cat("\"", Abbreviated(name), "\" is not a DNS-style name: ", dns,
+                                   " (tolerated: the protocol asks for one, the operator does "
+                                   "not check it; SEMANTICS 2.3)"));
+    }
+  }
   if (endpoint.transport == Endpoint::Transport::kUnix) {
     const std::string file = std::filesystem::path(endpoint.socket_path).filename().string();
     if (file != name) {
-      problems.push_back(Cat("the socket file is named \"", file,
-                             "\" but the plugin calls itself \"", Abbreviated(name),
-                             "\": the instance manager registers plugins under their socket "
-                             "file name and looks them up by metadata name"));
+      found.failures.push_back(Cat("the socket file is named \"", file,
+                                   "\" but the plugin calls itself \"", Abbreviated(name),
+                                   "\": the instance manager registers plugins under their socket "
+                                   "file name and looks them up by metadata name (SEMANTICS 1.1)"));
     } else {
       where = ", equal to the socket file name";
     }
   }
   if (!env.options().plugin_name.empty()) {
     if (env.options().plugin_name != name) {
-      problems.push_back(Cat("expected \"", env.options().plugin_name,
-                             "\" (--plugin-name: the cnpg.io/pluginName label and "
-                             "spec.plugins[].name), got \"",
-                             Abbreviated(name), "\""));
+      found.failures.push_back(Cat("expected \"", env.options().plugin_name,
+                                   "\" (--plugin-name: the cnpg.io/pluginName label and "
+                                   "spec.plugins[].name), got \"",
+                                   Abbreviated(name), "\" (SEMANTICS 2.3)"));
     } else {
       where += ", equal to --plugin-name";
     }
   }
-  if (!problems.empty()) return Fail(JoinProblems(problems));
-  return Pass(Cat("\"", name, "\" (", name.size(), " characters) is a valid plugin name", where));
+  return found.Conclude(
+      Cat("\"", name, "\" (", name.size(), " characters) is a valid plugin name", where));
 }
 
 Verdict MetadataVersion(CheckEnv& env) {
   const auto& m = env.handshake().metadata;
+  // The operator copies the version into status.pluginStatus[].version and
+  // does nothing else with it (SEMANTICS 2.1): no answer can make it fail.
   if (m.version().empty()) {
-    return Fail(
-        "the version is empty: the operator shows it in the Cluster's "
-        "status.pluginStatus[].version");
+    return Warn(
+        "the version is empty (tolerated: the operator only shows it in the Cluster's "
+        "status.pluginStatus[].version; SEMANTICS 2.1)");
   }
   for (char c : m.version()) {
     if (static_cast<unsigned char>(c) < 0x20 || c == ' ' || c == 0x7f) {
-      return Fail(Cat("the version \"", Abbreviated(m.version()),
-                      "\" contains spaces or control characters"));
+      return Warn(Cat("the version \"", Abbreviated(m.version()),
+                      "\" contains spaces or control characters (tolerated: the operator only "
+                      "shows it in status.pluginStatus[].version; SEMANTICS 2.1)"));
     }
   }
   std::string extra;
@@ -308,26 +377,34 @@ Verdict MetadataVersion(CheckEnv& env) {
 
 // capabilities.* ----------------------------------------------------------------
 
+// The operator reads each entry's oneof by field access (a nil dereference
+// when unset) and ignores types it does not know (SEMANTICS 2.1).
+constexpr char kIgnoredEntry[] =
+    " (tolerated: the operator ignores capability types it does not know; SEMANTICS 2.1)";
+
 template <class Result>
 void CheckRpcEntries(const std::optional<Result>& result, const std::string& service,
-                     std::vector<std::string>& problems, std::vector<std::string>& notes) {
+                     Findings& found) {
   if (!result) return;
   if (result->capabilities_size() == 0) {
-    notes.push_back(Cat(service, " lists no RPC: the operator will never call it"));
+    found.notes.push_back(Cat(service, " lists no RPC: the operator will never call it"));
   }
   std::set<int> seen;
   for (int i = 0; i < result->capabilities_size(); ++i) {
     const auto& c = result->capabilities(i);
     if (!c.has_rpc()) {
-      problems.push_back(Cat(service, " capability ", i,
-                             " has its `rpc` oneof unset (the operator dereferences it: a crash)"));
+      found.failures.push_back(
+          Cat(service, " capability ", i,
+              " has its `rpc` oneof unset: the operator reads it by field access, a nil "
+              "dereference that crashes it (SEMANTICS 2.1)"));
     } else if (static_cast<int>(c.rpc().type()) == 0) {
-      problems.push_back(Cat(service, " capability ", i, " has RPC type TYPE_UNSPECIFIED"));
+      found.warnings.push_back(
+          Cat(service, " capability ", i, " has RPC type TYPE_UNSPECIFIED", kIgnoredEntry));
     } else if (!c.rpc().Type_IsValid(c.rpc().type())) {
-      problems.push_back(Cat(service, " capability ", i, " has the unknown RPC type ",
-                             static_cast<int>(c.rpc().type())));
+      found.warnings.push_back(Cat(service, " capability ", i, " has the unknown RPC type ",
+                                   static_cast<int>(c.rpc().type()), kIgnoredEntry));
     } else if (!seen.insert(static_cast<int>(c.rpc().type())).second) {
-      notes.push_back(Cat(service, " lists ", c.rpc().Type_Name(c.rpc().type()), " twice"));
+      found.notes.push_back(Cat(service, " lists ", c.rpc().Type_Name(c.rpc().type()), " twice"));
     }
   }
 }
@@ -337,7 +414,7 @@ std::optional<Verdict> CapabilitiesUnanswered(const HandshakeResult& h) {
   for (const auto& step : h.steps) {
     if (step.method == kGetPluginCapabilitiesMethod && !step.status.ok()) {
       return Fail(Cat("GetPluginCapabilities failed: ", StatusText(step.status),
-                      " (the operator gives up on the plugin)"));
+                      " (the operator gives up on the plugin; SEMANTICS 2.1)"));
     }
   }
   return std::nullopt;
@@ -346,83 +423,94 @@ std::optional<Verdict> CapabilitiesUnanswered(const HandshakeResult& h) {
 Verdict CapabilitiesEntries(CheckEnv& env) {
   const HandshakeResult& h = env.handshake();
   if (auto failed = CapabilitiesUnanswered(h)) return *failed;
-  std::vector<std::string> problems;
-  std::vector<std::string> notes;
+  Findings found;
   std::set<int> seen;
   for (int i = 0; i < h.capabilities.capabilities_size(); ++i) {
     const auto& c = h.capabilities.capabilities(i);
     if (!c.has_service()) {
-      problems.push_back(Cat("GetPluginCapabilities entry ", i,
-                             " has its `service` oneof unset (the operator dereferences it: "
-                             "a crash)"));
+      found.failures.push_back(
+          Cat("GetPluginCapabilities entry ", i,
+              " has its `service` oneof unset: the operator reads it by field access, a nil "
+              "dereference that crashes it (SEMANTICS 2.1)"));
     } else if (static_cast<int>(c.service().type()) == 0) {
-      problems.push_back(
-          Cat("GetPluginCapabilities entry ", i, " has service type TYPE_UNSPECIFIED"));
+      found.warnings.push_back(Cat("GetPluginCapabilities entry ", i,
+                                   " has service type TYPE_UNSPECIFIED", kIgnoredEntry));
     } else if (!c.service().Type_IsValid(c.service().type())) {
-      problems.push_back(Cat("GetPluginCapabilities entry ", i, " has the unknown service type ",
-                             static_cast<int>(c.service().type())));
+      found.warnings.push_back(Cat("GetPluginCapabilities entry ", i,
+                                   " has the unknown service type ",
+                                   static_cast<int>(c.service().type()), kIgnoredEntry));
     } else if (!seen.insert(static_cast<int>(c.service().type())).second) {
-      problems.push_back(
-          Cat("GetPluginCapabilities lists ", c.service().Type_Name(c.service().type()), " twice"));
+      found.warnings.push_back(Cat("GetPluginCapabilities lists ",
+                                   c.service().Type_Name(c.service().type()),
+                                   " twice (tolerated: the operator asks its capabilities twice)"));
     }
   }
   if (h.capabilities.capabilities_size() == 0) {
-    problems.push_back("GetPluginCapabilities lists no service: the operator has nothing to call");
+    found.warnings.push_back(
+        "GetPluginCapabilities lists no service (tolerated: the operator loads the plugin and "
+        "has nothing to call)");
   }
-  CheckRpcEntries(h.operator_capabilities, "Operator", problems, notes);
-  CheckRpcEntries(h.wal_capabilities, "WAL", problems, notes);
-  CheckRpcEntries(h.backup_capabilities, "Backup", problems, notes);
-  CheckRpcEntries(h.postgres_capabilities, "Postgres", problems, notes);
-  CheckRpcEntries(h.metrics_capabilities, "Metrics", problems, notes);
+  CheckRpcEntries(h.operator_capabilities, "Operator", found);
+  CheckRpcEntries(h.wal_capabilities, "WAL", found);
+  CheckRpcEntries(h.backup_capabilities, "Backup", found);
+  CheckRpcEntries(h.postgres_capabilities, "Postgres", found);
+  CheckRpcEntries(h.metrics_capabilities, "Metrics", found);
+  // Lifecycle, reconciler and restore-job entries have no oneof: the
+  // operator matches them against what it does and ignores the rest
+  // (SEMANTICS 3.2, 3.3, 3.7).
+  constexpr char kNeverMatches[] =
+      " (tolerated: it matches nothing the operator does, so it is never called; SEMANTICS 3.2)";
   if (h.lifecycle_capabilities) {
     const auto& list = h.lifecycle_capabilities->lifecycle_capabilities();
-    if (list.empty()) notes.push_back("OperatorLifecycle subscribes to nothing");
+    if (list.empty()) found.notes.push_back("OperatorLifecycle subscribes to nothing");
     for (int i = 0; i < list.size(); ++i) {
       const auto& c = list[i];
       if (c.kind().empty()) {
-        problems.push_back(Cat("OperatorLifecycle capability ", i, " has an empty kind"));
+        found.warnings.push_back(
+            Cat("OperatorLifecycle capability ", i, " has an empty kind", kNeverMatches));
       }
       if (c.operation_types().empty()) {
-        problems.push_back(
-            Cat("OperatorLifecycle capability ", i, " (", c.kind(), ") lists no operation type"));
+        found.warnings.push_back(Cat("OperatorLifecycle capability ", i, " (", c.kind(),
+                                     ") lists no operation type", kNeverMatches));
       }
       for (const auto& op : c.operation_types()) {
         if (static_cast<int>(op.type()) == 0) {
-          problems.push_back(Cat("OperatorLifecycle capability ", i, " (", c.kind(),
-                                 ") has operation type TYPE_UNSPECIFIED"));
+          found.warnings.push_back(Cat("OperatorLifecycle capability ", i, " (", c.kind(),
+                                       ") has operation type TYPE_UNSPECIFIED", kNeverMatches));
         } else if (!op.Type_IsValid(op.type())) {
-          problems.push_back(Cat("OperatorLifecycle capability ", i, " (", c.kind(),
-                                 ") has the unknown operation type ", static_cast<int>(op.type())));
+          found.warnings.push_back(Cat("OperatorLifecycle capability ", i, " (", c.kind(),
+                                       ") has the unknown operation type ",
+                                       static_cast<int>(op.type()), kNeverMatches));
         }
       }
     }
   }
   if (h.reconciler_capabilities) {
     const auto& list = h.reconciler_capabilities->reconciler_capabilities();
-    if (list.empty()) notes.push_back("ReconcilerHooks hooks no kind");
+    if (list.empty()) found.notes.push_back("ReconcilerHooks hooks no kind");
     for (int i = 0; i < list.size(); ++i) {
       const int kind = static_cast<int>(list[i].kind());
       if (kind == 0 || !reconciler::v1::ReconcilerHooksCapability::Kind_IsValid(kind)) {
-        problems.push_back(Cat("ReconcilerHooks capability ", i, " has the kind ", kind,
-                               " (KIND_CLUSTER = 1 or KIND_BACKUP = 2 expected)"));
+        found.warnings.push_back(Cat("ReconcilerHooks capability ", i, " has the kind ", kind,
+                                     " (KIND_CLUSTER = 1 or KIND_BACKUP = 2 expected; tolerated: "
+                                     "the operator hooks only those; SEMANTICS 3.3)"));
       }
     }
   }
   if (h.restore_job_capabilities) {
     const auto& list = h.restore_job_capabilities->capabilities();
-    if (list.empty()) notes.push_back("RestoreJobHooks lists no kind");
+    if (list.empty()) found.notes.push_back("RestoreJobHooks lists no kind");
     for (int i = 0; i < list.size(); ++i) {
       if (list[i].kind() != wal::v1::RestoreJobHooksCapability::KIND_RESTORE) {
-        problems.push_back(Cat("RestoreJobHooks capability ", i, " has the kind ",
-                               static_cast<int>(list[i].kind()), " (KIND_RESTORE = 1 expected)"));
+        found.warnings.push_back(Cat("RestoreJobHooks capability ", i, " has the kind ",
+                                     static_cast<int>(list[i].kind()),
+                                     " (KIND_RESTORE = 1 expected; tolerated: the restore job "
+                                     "looks for KIND_RESTORE only; SEMANTICS 3.7)"));
       }
     }
   }
-  if (!problems.empty()) return Fail(JoinProblems(problems));
-  std::string message =
-      Cat("every capability entry is set: ", absl::StrJoin(h.IdentityCapabilityNames(), ", "));
-  if (!notes.empty()) Append(&message, " (note: ", JoinProblems(notes), ")");
-  return Pass(message);
+  return found.Conclude(
+      Cat("every capability entry is set: ", absl::StrJoin(h.IdentityCapabilityNames(), ", ")));
 }
 
 Verdict CapabilitiesServices(CheckEnv& env) {
@@ -442,8 +530,9 @@ Verdict CapabilitiesServices(CheckEnv& env) {
                              " is advertised but its GetCapabilities was not "
                              "reached (an earlier handshake step failed)"));
     } else if (!step->status.ok()) {
-      problems.push_back(Cat(NameOf(service), " is advertised but ", method.substr(1), " failed: ",
-                             StatusText(step->status), " (the operator gives up on the plugin)"));
+      problems.push_back(Cat(NameOf(service), " is advertised but ", method.substr(1),
+                             " failed: ", StatusText(step->status),
+                             " (the operator gives up on the plugin; SEMANTICS 2.1)"));
     } else {
       answered.push_back(ServiceShortName(service));
     }
@@ -457,19 +546,27 @@ Verdict CapabilitiesServices(CheckEnv& env) {
 
 Verdict CapabilitiesRpcs(CheckEnv& env) {
   const HandshakeResult& h = env.handshake();
-  std::vector<std::string> problems;
+  Findings found;
   std::vector<std::string> answered;
   std::vector<std::string> other_errors;
   std::vector<std::string> not_exercised;
-  auto judge = [&](const std::string& label, const absl::Status& status) {
+  auto judge = [&](Rpc rpc, const std::string& label, const absl::Status& status) {
+    std::string problem;
     if (status.code() == absl::StatusCode::kUnimplemented) {
-      problems.push_back(Cat(label, " is advertised but answers ", StatusText(status)));
+      problem = Cat(label, " is advertised but answers ", StatusText(status));
     } else if (IsTransportFailure(status)) {
-      problems.push_back(Cat(label, ": ", StatusText(status)));
+      problem = Cat(label, ": ", StatusText(status));
     } else if (!status.ok()) {
       other_errors.push_back(Cat(label, ": ", StatusText(status)));
     } else {
       answered.push_back(label);
+    }
+    if (problem.empty()) return;
+    if (OperatorCalls(rpc)) {
+      found.failures.push_back(Cat(
+          problem, " (the operator calls what is advertised: every call fails; SEMANTICS 2.1)"));
+    } else {
+      found.warnings.push_back(Cat(problem, NotCalledReason(rpc)));
     }
   };
   const PluginClient& client = env.client();
@@ -480,7 +577,7 @@ Verdict CapabilitiesRpcs(CheckEnv& env) {
       const auto calls = LifecycleCalls(h);
       if (calls.empty()) not_exercised.push_back("LifecycleHook (only DELETE subscriptions)");
       for (const LifecycleCall& call : calls) {
-        judge(Cat("LifecycleHook(", call.Label(), ")"),
+        judge(rpc, Cat("LifecycleHook(", call.Label(), ")"),
               client.LifecycleHook(call.operation, env.cluster(), env.object(call.group, call.kind))
                   .status());
       }
@@ -490,10 +587,10 @@ Verdict CapabilitiesRpcs(CheckEnv& env) {
       not_exercised.push_back(name);
       continue;
     }
-    judge(name, CallWithFixtures(env, client, rpc));
+    judge(rpc, name, CallWithFixtures(env, client, rpc));
   }
-  if (!problems.empty()) return Fail(JoinProblems(problems));
-  if (answered.empty() && other_errors.empty()) {
+  if (answered.empty() && other_errors.empty() && found.failures.empty() &&
+      found.warnings.empty()) {
     return Pass(Cat("no advertised RPC without side effects to call",
                     not_exercised.empty() ? std::string()
                                           : Cat(" (not exercised here, side effects: ",
@@ -509,16 +606,20 @@ Verdict CapabilitiesRpcs(CheckEnv& env) {
   if (!not_exercised.empty()) {
     Append(&message, "; not exercised here (side effects): ", absl::StrJoin(not_exercised, ", "));
   }
-  return Pass(message);
+  return found.Conclude(message);
 }
 
 // probe ---------------------------------------------------------------------
 
+// Pool acquisition and Probe together get 5 s in the operator's callers
+// (SEMANTICS 1.4).
+constexpr absl::Duration kOperatorProbeLimit = absl::Seconds(5);
+
 Verdict ProbeCheck(CheckEnv& env) {
   const absl::Duration budget = env.options().probe_budget;
-  // Stop waiting at twice the budget: slow is slow, how slow matters less.
-  const PluginClient client =
-      env.client().WithTimeout(std::max(budget * 2, absl::Milliseconds(50)));
+  // Wait as long as the operator waits: slower than that fails, slower than
+  // the budget only warns.
+  const PluginClient client = env.client().WithTimeout(kOperatorProbeLimit);
   absl::Duration slowest;
   constexpr int kProbes = 3;
   for (int i = 0; i < kProbes; ++i) {
@@ -527,20 +628,21 @@ Verdict ProbeCheck(CheckEnv& env) {
     const absl::Duration took = absl::Now() - start;
     if (!status.ok()) {
       if (status.code() == absl::StatusCode::kDeadlineExceeded) {
-        return Fail(Cat("Probe did not answer within ", DurationText(budget * 2), " (budget ",
-                        DurationText(budget),
-                        "): every caller probes on each use of a connection and gives up after "
-                        "5 s in all"));
+        return Fail(Cat("Probe did not answer within ", DurationText(kOperatorProbeLimit),
+                        ": every caller probes on each use of a pooled connection and gives up "
+                        "after 5 s for acquisition and Probe together (SEMANTICS 1.4)"));
       }
       return Fail(Cat("Probe failed: ", StatusText(status),
-                      " (the operator drops the connection and, after a few retries, fails)"));
+                      " (the operator drops the connection and, after a few retries, fails; "
+                      "SEMANTICS 2.1)"));
     }
     slowest = std::max(slowest, took);
   }
   if (slowest > budget) {
-    return Fail(Cat("Probe took ", DurationText(slowest), ", more than the budget of ",
+    return Warn(Cat("Probe took ", DurationText(slowest), ", more than the budget of ",
                     DurationText(budget),
-                    " (--probe-budget): it runs on every use of a pooled connection"));
+                    " (--probe-budget); tolerated up to 5 s, but it runs on every use of a pooled "
+                    "connection (SEMANTICS 1.4)"));
   }
   return Pass(Cat("answered OK ", kProbes, " times, slowest in ", DurationText(slowest),
                   " (budget ", DurationText(budget), ")"));
@@ -555,13 +657,19 @@ Verdict OperatorStatus(CheckEnv& env) {
   auto status = env.client().SetStatusInCluster(env.cluster());
   if (!status.ok()) {
     if (status.status().code() == absl::StatusCode::kFailedPrecondition) {
-      return Fail(std::string(status.status().message()));
+      return Fail(Cat(status.status().message(), " (SEMANTICS 3.1)"));
     }
     return Fail(
         Cat("SetStatusInCluster failed for the fixture Cluster: ", StatusText(status.status()),
-            " (the operator would fail the reconcile)", ParameterHint(env)));
+            " (the operator fails the reconcile; SEMANTICS 3.1)", ParameterHint(env)));
   }
   if (!status->has_value()) return Pass("answered no status (the operator's \"no change\")");
+  if ((*status)->is_null()) {
+    return Warn(
+        "answered the JSON text null (tolerated: the operator decodes it into an empty map and "
+        "stores \"null\" as status.pluginStatus[].status, then requeues the Cluster in 5 s; "
+        "answer an empty json_status for \"no status\"; SEMANTICS 3.1)");
+  }
   absl::StatusOr<std::string> text = ToJson(**status);
   return Pass(Cat("answered a JSON object (", text.ok() ? text->size() : 0,
                   " bytes), which the operator stores in status.pluginStatus[].status"));
@@ -575,59 +683,77 @@ Verdict OperatorValidation(CheckEnv& env) {
     return Skip(
         "neither ValidateClusterCreate nor ValidateClusterChange is "
         "advertised");
-  std::vector<std::string> problems;
-  std::vector<std::string> notes;
-  auto judge = [&](const char* rpc, const absl::StatusOr<std::vector<ValidationError>>& errors) {
+  Findings found;
+  // The operator does not call either (SEMANTICS 3.1): what would break it
+  // if it did is a warning.
+  auto judge = [&](Rpc rpc, const absl::StatusOr<std::vector<ValidationError>>& errors) {
+    const std::string name = ShortName(rpc);
     if (!errors.ok()) {
-      problems.push_back(
-          Cat(rpc, " failed for the fixture Cluster: ", StatusText(errors.status())));
+      found.warnings.push_back(Cat(name,
+                                   " failed for the fixture Cluster: ", StatusText(errors.status()),
+                                   ParameterHint(env), NotCalledReason(rpc)));
       return;
     }
     for (const ValidationError& e : *errors) {
       if (e.path.empty()) {
-        problems.push_back(Cat(rpc, " returned a validation error with no path_components (\"",
-                               Abbreviated(e.message),
-                               "\"): the operator indexes the first component: a crash"));
+        found.warnings.push_back(Cat(name,
+                                     " returned a validation error with no path_components (\"",
+                                     Abbreviated(e.message),
+                                     "\"): an operator calling it would index the first component "
+                                     "and crash",
+                                     NotCalledReason(rpc)));
       } else if (e.message.empty()) {
-        problems.push_back(
-            Cat(rpc, " returned a validation error at ", e.PathString(), " without a message"));
+        found.warnings.push_back(Cat(name, " returned a validation error at ", e.PathString(),
+                                     " without a message", NotCalledReason(rpc)));
       }
     }
     if (!errors->empty()) {
-      notes.push_back(Cat(rpc, " reported ", Plural(errors->size(), "error", "errors"),
-                          " for the fixture Cluster, first: ", (*errors)[0].ToString()));
+      found.notes.push_back(Cat(name, " reported ", Plural(errors->size(), "error", "errors"),
+                                " for the fixture Cluster, first: ", (*errors)[0].ToString()));
     }
   };
   const Json cluster = env.cluster();
-  if (create) judge("ValidateClusterCreate", env.client().ValidateClusterCreate(cluster));
-  if (change) judge("ValidateClusterChange", env.client().ValidateClusterChange(cluster, cluster));
-  if (!problems.empty()) return Fail(Cat(JoinProblems(problems), ParameterHint(env)));
-  if (!notes.empty())
-    return Pass(
-        Cat("validation errors are well formed; ", JoinProblems(notes), ParameterHint(env)));
-  return Pass("the fixture Cluster is valid; answers are well formed");
+  if (create) judge(Rpc::kValidateClusterCreate, env.client().ValidateClusterCreate(cluster));
+  if (change) {
+    judge(Rpc::kValidateClusterChange, env.client().ValidateClusterChange(cluster, cluster));
+  }
+  return found.Conclude(found.notes.empty()
+                            ? std::string("the fixture Cluster is valid; answers are well formed")
+                            : Cat("validation errors are well formed", ParameterHint(env)));
 }
 
 Verdict OperatorMutate(CheckEnv& env) {
   if (!env.handshake().Advertises(Rpc::kMutateCluster)) {
     return Skip("MutateCluster is not advertised");
   }
+  // Not called by the operator (SEMANTICS 3.1): problems are warnings.
+  const std::string reason = NotCalledReason(Rpc::kMutateCluster);
   auto first = env.client().MutateCluster(env.cluster());
-  if (!first.ok()) return Fail(Cat(StatusText(first.status()), ParameterHint(env)));
+  if (!first.ok()) return Warn(Cat(StatusText(first.status()), ParameterHint(env), reason));
   auto again = env.client().MutateCluster(first->json());
   if (!again.ok()) {
-    return Fail(Cat("MutateCluster on its own result failed: ", StatusText(again.status())));
+    return Warn(
+        Cat("MutateCluster on its own result failed: ", StatusText(again.status()), reason));
   }
   if (again->changed()) {
-    return Fail(
+    return Warn(
         Cat("MutateCluster on its own result changes it again (defaulting must be "
             "idempotent): ",
-            again->DescribeChange()));
+            again->DescribeChange(), reason));
   }
   return Pass(first->changed()
                   ? Cat("the patch applies, keeps apiVersion/kind and is idempotent (first change ",
                         first->DescribeChange(), ")")
                   : std::string("answered no patch for the fixture Cluster"));
+}
+
+// Checks that open connections of their own need the handshake to succeed:
+// when it fails the operator cannot use the plugin at all, which the
+// capabilities and probe checks report.
+std::optional<Verdict> HandshakeFailed(const CheckEnv& env) {
+  if (env.handshake_status().ok()) return std::nullopt;
+  return Skip(Cat("the operator's handshake fails (", StatusText(env.handshake_status()),
+                  "): the plugin cannot be used at all, see capabilities.* and probe"));
 }
 
 // lifecycle.* -------------------------------------------------------------------
@@ -650,7 +776,12 @@ Verdict LifecyclePatch(CheckEnv& env) {
     }
     done.push_back(Cat(call.Label(), result->changed() ? " (patched)" : " (no patch)"));
   }
-  if (!problems.empty()) return Fail(Cat(JoinProblems(problems), ParameterHint(env)));
+  if (!problems.empty()) {
+    return Fail(Cat(JoinProblems(problems),
+                    " (the operator fails the operation: the Cluster goes to phase FailurePlugin; "
+                    "SEMANTICS 3.2)",
+                    ParameterHint(env)));
+  }
   return Pass(Cat("patches apply as RFC 6902 to the object sent and keep apiVersion/kind: ",
                   absl::StrJoin(done, ", ")));
 }
@@ -661,6 +792,7 @@ Verdict LifecycleDeterministic(CheckEnv& env) {
     if (call.operation == LifecycleOperation::kEvaluate) evaluate.push_back(call);
   }
   if (evaluate.empty()) return Skip("the plugin does not subscribe to EVALUATE");
+  if (std::optional<Verdict> unusable = HandshakeFailed(env)) return *unusable;
   absl::StatusOr<PluginClient> other = env.Connect();
   if (!other.ok()) return Fail(Cat("a second connection failed: ", StatusText(other.status())));
   std::vector<std::string> problems;
@@ -685,7 +817,7 @@ Verdict LifecycleDeterministic(CheckEnv& env) {
                 " on the same objects gave another result (",
                 DescribeJsonDifference(*reference, result->json()),
                 "); the operator compares EVALUATE results with the running Pods and restarts them "
-                "on any difference"));
+                "on any difference (SEMANTICS 3.2)"));
         break;
       }
     }
@@ -697,50 +829,162 @@ Verdict LifecycleDeterministic(CheckEnv& env) {
       Cat(absl::StrJoin(labels, ", "), ": three calls on two connections gave the same object"));
 }
 
+// Names that must be unique in a pod spec (the API server rejects the Pod
+// otherwise): containers and init containers together, volumes, and the
+// mount paths of each container.
+std::set<std::string> DuplicateNames(const Json& object) {
+  std::set<std::string> out;
+  const Json* spec = FindJson(object, "/spec/template/spec");
+  if (object.value("kind", "") == "Pod") spec = FindJson(object, "/spec");
+  if (spec == nullptr || !spec->is_object()) return out;
+  std::set<std::string> containers;
+  for (const char* list : {"initContainers", "containers"}) {
+    const Json* entries = FindJson(*spec, std::string("/") + list);
+    if (entries == nullptr || !entries->is_array()) continue;
+    for (const Json& c : *entries) {
+      if (!c.is_object()) continue;
+      const std::string name = c.value("name", "");
+      if (!containers.insert(name).second) out.insert(Cat("two containers named \"", name, "\""));
+      std::set<std::string> paths;
+      const Json* mounts = FindJson(c, "/volumeMounts");
+      if (mounts == nullptr || !mounts->is_array()) continue;
+      for (const Json& m : *mounts) {
+        if (!m.is_object()) continue;
+        const std::string path = m.value("mountPath", "");
+        if (!paths.insert(path).second) {
+          out.insert(Cat("container \"", name, "\" mounts ", path, " twice"));
+        }
+      }
+    }
+  }
+  const Json* volumes = FindJson(*spec, "/volumes");
+  if (volumes != nullptr && volumes->is_array()) {
+    std::set<std::string> names;
+    for (const Json& v : *volumes) {
+      if (!v.is_object()) continue;
+      const std::string name = v.value("name", "");
+      if (!names.insert(name).second) out.insert(Cat("two volumes named \"", name, "\""));
+    }
+  }
+  return out;
+}
+
+// What the operator does to one object: EVALUATE on a fresh spec, CREATE on
+// the EVALUATE result, then PATCH and UPDATE on the stored object, again
+// and again (SEMANTICS 3.2). Each step gets the previous step's result.
+void CheckLifecycleChain(const CheckEnv& env, const std::string& group, const std::string& kind,
+                         Findings& found, std::vector<std::string>& done) {
+  std::vector<LifecycleOperation> steps;
+  for (LifecycleOperation op : {LifecycleOperation::kEvaluate, LifecycleOperation::kCreate,
+                                LifecycleOperation::kPatch, LifecycleOperation::kUpdate}) {
+    if (env.handshake().Subscribes(group, kind, op)) steps.push_back(op);
+  }
+  const bool repeats = std::any_of(steps.begin(), steps.end(), [](LifecycleOperation op) {
+    return op == LifecycleOperation::kPatch || op == LifecycleOperation::kUpdate;
+  });
+  // EVALUATE or CREATE alone: one call per object, never on an earlier result.
+  if (steps.size() < 2 && !repeats) return;
+  const Json cluster = env.cluster();
+  Json current = env.object(group, kind);
+  std::string previous;
+  std::vector<std::string> labels;
+  for (LifecycleOperation op : steps) {
+    const LifecycleCall call{group, kind, op};
+    const bool repeated = op == LifecycleOperation::kPatch || op == LifecycleOperation::kUpdate;
+    for (int round = 0; round < (repeated ? 2 : 1); ++round) {
+      const std::string label = Cat(call.Label(), round > 0 ? " (again)" : "");
+      auto result = env.client().LifecycleHook(op, cluster, current);
+      if (!result.ok()) {
+        found.failures.push_back(
+            Cat(label, previous.empty() ? std::string() : Cat(" on the result of ", previous), ": ",
+                StatusText(result.status()), " (the operator fails the operation; SEMANTICS 3.2)"));
+        return;
+      }
+      const std::set<std::string> before = DuplicateNames(current);
+      for (const std::string& duplicate : DuplicateNames(result->json())) {
+        if (before.count(duplicate) > 0) continue;
+        found.failures.push_back(
+            Cat(label, " applied to the result of ", previous, " makes ", duplicate, " (",
+                result->DescribeChange(),
+                "): the operator sends it that object, and the API server rejects the result; "
+                "check for what is already there (SEMANTICS 3.2)"));
+        return;
+      }
+      current = result->json();
+      previous = label;
+      labels.push_back(label);
+    }
+  }
+  done.push_back(absl::StrJoin(labels, " -> "));
+}
+
 Verdict LifecycleIdempotent(CheckEnv& env) {
+  const std::vector<LifecycleCall> all = LifecycleCalls(env.handshake());
+  if (all.empty()) return Skip("the plugin subscribes to no operation that is exercised");
   std::vector<LifecycleCall> calls;
-  for (const LifecycleCall& call : LifecycleCalls(env.handshake())) {
+  for (const LifecycleCall& call : all) {
     if (call.operation == LifecycleOperation::kEvaluate ||
         call.operation == LifecycleOperation::kCreate) {
       calls.push_back(call);
     }
   }
-  if (calls.empty()) return Skip("the plugin subscribes to neither EVALUATE nor CREATE");
-  std::vector<std::string> problems;
-  std::vector<std::string> notes;
+  Findings found;
+  std::vector<std::string> chains;
+  std::set<std::string> kinds;
+  for (const LifecycleCall& call : all) {
+    if (kinds.insert(Cat(call.group, "/", call.kind)).second) {
+      CheckLifecycleChain(env, call.group, call.kind, found, chains);
+    }
+  }
+  // Applied to its own result: the operator never does that for EVALUATE
+  // (always on a fresh spec) nor CREATE (once per object), so a change is
+  // tolerated; it usually means the chain above would break once the two
+  // hooks share the code.
   std::vector<std::string> done;
   for (const LifecycleCall& call : calls) {
     const Json cluster = env.cluster();
     auto first =
         env.client().LifecycleHook(call.operation, cluster, env.object(call.group, call.kind));
     if (!first.ok()) {
-      problems.push_back(Cat(call.Label(), ": ", StatusText(first.status())));
+      found.failures.push_back(Cat(call.Label(), ": ", StatusText(first.status()),
+                                   " (the operator fails the operation; SEMANTICS 3.2)"));
       continue;
     }
     auto second = env.client().LifecycleHook(call.operation, cluster, *first);
     if (!second.ok()) {
-      problems.push_back(Cat(call.Label(), " on its own result: ", StatusText(second.status())));
+      found.warnings.push_back(Cat(call.Label(),
+                                   " on its own result: ", StatusText(second.status()),
+                                   " (tolerated: the operator never sends it its own result; "
+                                   "SEMANTICS 3.2)"));
       continue;
     }
     if (second->changed()) {
-      problems.push_back(Cat(call.Label(),
-                             " is not idempotent: applied to its own result it "
-                             "changes it again (",
-                             second->DescribeChange(),
-                             "); the operator runs EVALUATE then CREATE on the result, and "
-                             "EVALUATE on every reconcile: check for what is already there"));
+      found.warnings.push_back(Cat(call.Label(),
+                                   " is not idempotent: applied to its own result it "
+                                   "changes it again (",
+                                   second->DescribeChange(),
+                                   "); tolerated: the operator runs EVALUATE on a fresh spec and "
+                                   "CREATE once, but a hook that does not check for what is "
+                                   "already there breaks when CREATE follows EVALUATE "
+                                   "(SEMANTICS 3.2)"));
       continue;
     }
-    if (!second->patch().empty() && second->patch() != "[]") {
-      notes.push_back(Cat(call.Label(), " answers a patch without effect on its own result"));
+    if (second->has_operations()) {
+      found.notes.push_back(Cat(call.Label(), " answers a patch without effect on its own result"));
     }
     done.push_back(call.Label());
   }
-  if (!problems.empty()) return Fail(JoinProblems(problems));
-  std::string message =
-      Cat(absl::StrJoin(done, ", "), ": applied to its own result, nothing changes");
-  if (!notes.empty()) Append(&message, " (note: ", JoinProblems(notes), ")");
-  return Pass(message);
+  std::string message;
+  if (!chains.empty()) {
+    message = Cat("each step applied to the previous result, as the operator does: ",
+                  absl::StrJoin(chains, "; "));
+  }
+  if (!done.empty()) {
+    if (!message.empty()) message += "; ";
+    Append(&message, absl::StrJoin(done, ", "), ": applied to its own result, nothing changes");
+  }
+  if (message.empty()) message = "no EVALUATE or CREATE subscription";
+  return found.Conclude(message);
 }
 
 // reconciler.hooks -----------------------------------------------------------------
@@ -752,20 +996,25 @@ Verdict ReconcilerHooks(CheckEnv& env) {
                     ? "no kind is hooked"
                     : "TYPE_RECONCILER_HOOKS is not advertised");
   }
-  std::vector<std::string> problems;
+  Findings found;
   std::vector<std::string> done;
   auto judge = [&](const std::string& label,
                    const absl::StatusOr<reconciler::v1::ReconcilerHooksResult>& result) {
     if (!result.ok()) {
-      problems.push_back(Cat(label, ": ", StatusText(result.status())));
+      found.failures.push_back(Cat(label, ": ", StatusText(result.status()),
+                                   " (the reconcile stops with a plugin error; SEMANTICS 3.3)"));
       return;
     }
     const int behavior = static_cast<int>(result->behavior());
     if (!reconciler::v1::ReconcilerHooksResult::Behavior_IsValid(behavior)) {
-      problems.push_back(Cat(label, " answered the unknown behavior ", behavior));
+      found.warnings.push_back(Cat(label, " answered the unknown behavior ", behavior,
+                                   " (tolerated: the operator acts on TERMINATE and REQUEUE and "
+                                   "goes on otherwise; SEMANTICS 3.3, inference)"));
     } else if (result->requeue_after() < 0) {
-      problems.push_back(
-          Cat(label, " answered a negative requeue_after (", result->requeue_after(), " s)"));
+      found.warnings.push_back(Cat(label, " answered a negative requeue_after (",
+                                   result->requeue_after(),
+                                   " s; tolerated: the operator turns it into a duration "
+                                   "without checking it; SEMANTICS 3.3)"));
     } else {
       done.push_back(Cat(label, " ",
                          reconciler::v1::ReconcilerHooksResult::Behavior_Name(result->behavior())));
@@ -781,8 +1030,8 @@ Verdict ReconcilerHooks(CheckEnv& env) {
     judge("Pre(Backup)", env.client().PreReconcile(cluster, backup));
     judge("Post(Backup)", env.client().PostReconcile(cluster, backup));
   }
-  if (!problems.empty()) return Fail(Cat(JoinProblems(problems), ParameterHint(env)));
-  return Pass(absl::StrJoin(done, ", "));
+  if (!found.failures.empty()) found.failures.back() += ParameterHint(env);
+  return found.Conclude(absl::StrJoin(done, ", "));
 }
 
 // postgres.configuration ----------------------------------------------------------
@@ -793,8 +1042,8 @@ Verdict PostgresConfigurationCheck(CheckEnv& env) {
   }
   const auto sent = env.postgres_configuration();
   const Json cluster = env.cluster();
-  std::vector<std::string> problems;
-  std::vector<std::string> notes;
+  Findings found;
+  std::vector<std::string>& problems = found.failures;
   std::vector<std::string> changed;
   std::optional<std::map<std::string, std::string>> reconcile_answer;
   const std::pair<ConfigurationOperation, const char*> operations[] = {
@@ -806,7 +1055,9 @@ Verdict PostgresConfigurationCheck(CheckEnv& env) {
   for (const auto& [operation, label] : operations) {
     auto result = env.client().EnrichConfiguration(operation, cluster, sent);
     if (!result.ok()) {
-      problems.push_back(Cat(label, ": ", StatusText(result.status())));
+      problems.push_back(Cat(label, ": ", StatusText(result.status()),
+                             " (the configuration fails: the instance or the job with it; "
+                             "SEMANTICS 3.8)"));
       continue;
     }
     if (operation == ConfigurationOperation::kReconcile) reconcile_answer = result->answer;
@@ -825,9 +1076,12 @@ Verdict PostgresConfigurationCheck(CheckEnv& env) {
           Cat(label, ": the answer has ", Plural(result->answer.size(), "parameter", "parameters"),
               " and lacks ", absl::StrJoin(missing, ", "),
               ": the instance manager replaces its whole configuration with a non-empty answer, so "
-              "answer the complete map it sent (with your changes) or nothing"));
+              "answer the complete map it sent (with your changes) or nothing (SEMANTICS 3.8)"));
     } else if (!dropped.empty()) {
-      notes.push_back(Cat(label, " drops ", absl::StrJoin(dropped, ", ")));
+      found.warnings.push_back(
+          Cat(label, " drops ", absl::StrJoin(dropped, ", "),
+              " (tolerated: PostgreSQL runs without them, but the user's settings are lost; the "
+              "answer replaces the whole map; SEMANTICS 3.8)"));
     }
   }
   if (reconcile_answer && problems.empty()) {
@@ -838,16 +1092,15 @@ Verdict PostgresConfigurationCheck(CheckEnv& env) {
     } else if (again->answer != *reconcile_answer) {
       problems.push_back(
           "RECONCILE gave two different answers for the same request: the configuration hash "
-          "changes and PostgreSQL reloads (or restarts) on every instance reconcile");
+          "changes and PostgreSQL reloads (or restarts) on every instance reconcile "
+          "(SEMANTICS 3.8)");
     }
   }
-  if (!problems.empty()) return Fail(Cat(JoinProblems(problems), ParameterHint(env)));
-  std::string message =
+  if (!problems.empty()) problems.back() += ParameterHint(env);
+  return found.Conclude(
       changed.empty() ? std::string("answered no change for INIT, RESTORE, RECONCILE and UPGRADE")
                       : Cat("complete maps for ", absl::StrJoin(changed, ", "),
-                            ", no change for the others; RECONCILE is deterministic");
-  if (!notes.empty()) Append(&message, " (note: ", JoinProblems(notes), ")");
-  return Pass(message);
+                            ", no change for the others; RECONCILE is deterministic"));
 }
 
 // metrics.consistent --------------------------------------------------------------
@@ -858,11 +1111,16 @@ Verdict MetricsConsistent(CheckEnv& env) {
   }
   const Json cluster = env.cluster();
   auto defined = env.client().DefineMetrics(cluster);
-  if (!defined.ok()) return Fail(Cat("Define: ", StatusText(defined.status())));
+  constexpr char kLost[] = " (the scrape loses the plugin's metrics; SEMANTICS 3.9)";
+  if (!defined.ok()) return Fail(Cat("Define: ", StatusText(defined.status()), kLost));
   auto collected = env.client().CollectMetrics(cluster);
-  if (!collected.ok()) return Fail(Cat("Collect: ", StatusText(collected.status())));
+  if (!collected.ok()) return Fail(Cat("Collect: ", StatusText(collected.status()), kLost));
   auto matched = MatchMetrics(*defined, *collected);
-  if (!matched.ok()) return Fail(std::string(matched.status().message()));
+  if (!matched.ok()) {
+    return Fail(Cat(matched.status().message(),
+                    " (the exporter fails the plugin's metrics, or crashes on an unset "
+                    "value_type; SEMANTICS 3.9)"));
+  }
   return Pass(Cat(Plural(static_cast<std::size_t>(defined->metrics_size()), "metric", "metrics"),
                   " defined, ", Plural(matched->size(), "sample", "samples"),
                   " collected, every sample matching its definition"));
@@ -904,9 +1162,13 @@ Verdict WalArchiveRestore(CheckEnv& env) {
   const PluginClient client = env.client().WithTimeout(env.options().long_call_timeout);
   const Json cluster = env.cluster();
   std::vector<std::string> done;
+  std::vector<std::string> warnings;
   if (archive) {
     absl::Status s = client.ArchiveWal(cluster, segment.string(), false);
-    if (!s.ok()) return Fail(Cat("Archive of ", segment.string(), ": ", StatusText(s)));
+    if (!s.ok()) {
+      return Fail(Cat("Archive of ", segment.string(), ": ", StatusText(s),
+                      " (PostgreSQL keeps the segment and retries: WAL piles up; SEMANTICS 3.4)"));
+    }
     done.push_back(Cat("archived ", kTestSegment));
   }
   if (restore) {
@@ -914,7 +1176,10 @@ Verdict WalArchiveRestore(CheckEnv& env) {
     std::filesystem::remove(destination, ec);
     if (archive) {
       absl::Status s = client.RestoreWal(cluster, kTestSegment, destination.string());
-      if (!s.ok()) return Fail(Cat("Restore of the segment just archived: ", StatusText(s)));
+      if (!s.ok()) {
+        return Fail(Cat("Restore of the segment just archived: ", StatusText(s),
+                        " (recovery cannot get it; SEMANTICS 3.5)"));
+      }
       std::ifstream in(destination, std::ios::binary);
       std::ostringstream restored;
       restored << in.rdbuf();
@@ -932,11 +1197,14 @@ Verdict WalArchiveRestore(CheckEnv& env) {
     if (missing.ok()) {
       return Fail(Cat("Restore of ", kMissingSegment,
                       ", which was never archived, answered OK: PostgreSQL would replay "
-                      "whatever is at the destination"));
+                      "whatever is at the destination (SEMANTICS 3.5)"));
     }
     if (std::filesystem::exists(destination)) {
-      return Fail(
-          Cat("Restore of a missing segment failed but left a file at ", destination.string()));
+      warnings.push_back(Cat("Restore of a missing segment failed but left a file at ",
+                             destination.string(),
+                             " (tolerated: PostgreSQL ignores the file when restore_command "
+                             "fails; SEMANTICS 3.5)"));
+      std::filesystem::remove(destination, ec);
     }
     done.push_back(
         Cat("a missing segment gives ", absl::StatusCodeToString(missing.code()),
@@ -945,11 +1213,14 @@ Verdict WalArchiveRestore(CheckEnv& env) {
   if (h.Advertises(Rpc::kSetFirstRequired)) {
     absl::Status s = client.SetFirstRequired(cluster, kTestSegment);
     if (IsTransportFailure(s) || s.code() == absl::StatusCode::kUnimplemented) {
-      return Fail(Cat("SetFirstRequired: ", StatusText(s)));
+      warnings.push_back(
+          Cat("SetFirstRequired: ", StatusText(s), NotCalledReason(Rpc::kSetFirstRequired)));
+    } else {
+      done.push_back(Cat("SetFirstRequired answered ", StatusText(s)));
     }
-    done.push_back(Cat("SetFirstRequired answered ", StatusText(s)));
   }
   std::filesystem::remove(segment, ec);
+  if (!warnings.empty()) return Warn(JoinProblems(warnings));
   return Pass(absl::StrJoin(done, "; "));
 }
 
@@ -962,29 +1233,37 @@ Verdict BackupResult(CheckEnv& env) {
   const Json backup = env.backup();
   std::map<std::string, std::string> parameters = env.options().backup_parameters;
   auto result = client.Backup(env.cluster(), backup, parameters);
-  if (!result.ok()) return Fail(Cat("Backup: ", StatusText(result.status()), ParameterHint(env)));
-  std::vector<std::string> problems;
-  if (result->backup_id().empty()) problems.push_back("backup_id is empty");
+  if (!result.ok()) {
+    return Fail(Cat("Backup: ", StatusText(result.status()),
+                    " (the Backup is marked failed; SEMANTICS 3.6)", ParameterHint(env)));
+  }
+  // The operator copies the answer into the Backup status (SEMANTICS 3.6).
+  Findings found;
+  constexpr char kCopied[] = " (the operator stores it in the Backup status; SEMANTICS 3.6)";
+  if (result->backup_id().empty()) {
+    found.warnings.push_back(
+        Cat("backup_id is empty (tolerated: stored as an empty "
+            "status.backupId; SEMANTICS 3.6)"));
+  }
   if (result->started_at() <= 0) {
-    problems.push_back(Cat("started_at is ", result->started_at(),
-                           " (Unix seconds expected; 0 is stored as 1970-01-01)"));
+    found.failures.push_back(Cat("started_at is ", result->started_at(),
+                                 ": Unix seconds expected, 0 is stored as 1970-01-01", kCopied));
   }
   if (result->stopped_at() <= 0) {
-    problems.push_back(Cat("stopped_at is ", result->stopped_at(),
-                           " (Unix seconds expected; 0 is stored as 1970-01-01)"));
+    found.failures.push_back(Cat("stopped_at is ", result->stopped_at(),
+                                 ": Unix seconds expected, 0 is stored as 1970-01-01", kCopied));
   } else if (result->stopped_at() < result->started_at()) {
-    problems.push_back("stopped_at is before started_at");
+    found.warnings.push_back(
+        "stopped_at is before started_at (tolerated: stored as it is; SEMANTICS 3.6)");
   }
   if (result->started_at() > 100000000000) {
-    problems.push_back("started_at looks like milliseconds, not seconds");
+    found.failures.push_back(
+        Cat("started_at looks like milliseconds, not seconds: a date thousands of years ahead",
+            kCopied));
   }
-  if (!problems.empty()) {
-    return Fail(
-        Cat("the operator copies the answer into the Backup status: ", JoinProblems(problems)));
-  }
-  return Pass(Cat("backup \"", result->backup_id(), "\", ",
-                  result->stopped_at() - result->started_at(),
-                  " s, online=", result->online() ? "true" : "false"));
+  return found.Conclude(Cat("backup \"", result->backup_id(), "\", ",
+                            result->stopped_at() - result->started_at(),
+                            " s, online=", result->online() ? "true" : "false"));
 }
 
 Verdict RestoreJobResult(CheckEnv& env) {
@@ -996,22 +1275,27 @@ Verdict RestoreJobResult(CheckEnv& env) {
   }
   const PluginClient client = env.client().WithTimeout(env.options().long_call_timeout);
   auto result = client.RestoreJob(env.recovery_cluster(), false);
-  if (!result.ok()) return Fail(Cat("Restore: ", StatusText(result.status()), ParameterHint(env)));
-  std::vector<std::string> problems;
+  if (!result.ok()) {
+    return Fail(Cat("Restore: ", StatusText(result.status()), " (the job fails; SEMANTICS 3.7)",
+                    ParameterHint(env)));
+  }
+  Findings found;
   if (result->restore_config().find("restore_command") == std::string::npos) {
-    problems.push_back(
-        "restore_config has no restore_command: PostgreSQL could not fetch WAL during recovery");
+    found.failures.push_back(
+        "restore_config has no restore_command: PostgreSQL could not fetch WAL during recovery "
+        "(SEMANTICS 3.7)");
   }
   for (const std::string& env_entry : result->envs()) {
     const auto eq = env_entry.find('=');
     if (eq == std::string::npos || eq == 0) {
-      problems.push_back(Cat("envs entry \"", Abbreviated(env_entry), "\" is not NAME=VALUE"));
+      found.warnings.push_back(Cat("envs entry \"", Abbreviated(env_entry),
+                                   "\" is not NAME=VALUE (tolerated: it is passed to the recovery "
+                                   "process as it is; SEMANTICS 3.7)"));
     }
   }
-  if (!problems.empty()) return Fail(JoinProblems(problems));
-  return Pass(Cat("restore_config with a restore_command, ",
-                  Plural(static_cast<std::size_t>(result->envs_size()), "environment variable",
-                         "environment variables")));
+  return found.Conclude(Cat("restore_config with a restore_command, ",
+                            Plural(static_cast<std::size_t>(result->envs_size()),
+                                   "environment variable", "environment variables")));
 }
 
 // concurrency ------------------------------------------------------------------------
@@ -1059,6 +1343,7 @@ std::vector<ConcurrentCall> ConcurrentCalls(const CheckEnv& env) {
 }
 
 Verdict Concurrency(CheckEnv& env) {
+  if (std::optional<Verdict> unusable = HandshakeFailed(env)) return *unusable;
   const int connections = std::max(2, env.options().connections);
   const std::vector<ConcurrentCall> calls = ConcurrentCalls(env);
   // What each call answers alone: the reference.
@@ -1105,7 +1390,9 @@ Verdict Concurrency(CheckEnv& env) {
   if (!problems.empty()) {
     return Fail(Cat(Plural(problems.size(), "problem", "problems"), " with ", connections,
                     " connections and ", connections * static_cast<int>(calls.size()),
-                    " calls in flight at once: ", JoinProblems(problems, 3)));
+                    " calls in flight at once: ", JoinProblems(problems, 3),
+                    " (the operator keeps up to 5 connections per plugin and reconciles in "
+                    "parallel; SEMANTICS 1.4)"));
   }
   return Pass(Cat(connections, " connections, each with its own handshake, then ",
                   connections * static_cast<int>(calls.size()),
@@ -1126,9 +1413,10 @@ Verdict TransportRefuses(CheckEnv& env, ChannelSecurity security, const char* wh
   const absl::Status status =
       RawCall(*channel, endpoint, options, kGetPluginMetadataMethod, std::string(), &answer);
   if (status.ok()) {
-    return Fail(Cat("the plugin answered GetPluginMetadata to ", what,
-                    ": the operator's plugins must require TLS 1.3 with a verified client "
-                    "certificate"));
+    return Warn(Cat("the plugin answered GetPluginMetadata to ", what,
+                    ": whoever reaches its Service can call it (tolerated: the operator itself "
+                    "always connects with TLS 1.3 and its client certificate, SEMANTICS 1.3; "
+                    "plugins built on the Go helper library require both)"));
   }
   if (status.code() == absl::StatusCode::kDeadlineExceeded) {
     return Pass(Cat("refused ", what, " (no answer within the call timeout)"));
@@ -1191,12 +1479,19 @@ Verdict BadInput(CheckEnv& env, const std::vector<BadDocument>& bad, const char*
     if (IsTransportFailure(status)) {
       problems.push_back(Cat(label, ": ", StatusText(status)));
     } else if (status.ok() && must_reject) {
-      problems.push_back(Cat(label,
-                             " answered OK: a request the plugin cannot read must get an "
-                             "error status"));
+      problems.push_back(Cat(label, " answered OK"));
     }
     return still_alive(label);
   };
+  // The operator only sends Clusters and objects that Go's encoding/json
+  // wrote from its typed objects (SEMANTICS 3.0, 4.2): what a plugin does
+  // with anything else cannot make it fail.
+  const std::string tolerated =
+      Cat(" (tolerated: the operator only sends what Go's encoding/json writes from its typed "
+          "objects, SEMANTICS 3.0, 4.2; ",
+          what,
+          " should get an error status, and must not crash or hang the plugin, but the operator "
+          "never sends it)");
 
   for (const BadDocument& doc : bad) {
     for (Rpc rpc : AllRpcs()) {
@@ -1206,25 +1501,25 @@ Verdict BadInput(CheckEnv& env, const std::vector<BadDocument>& bad, const char*
           const Json object = env.object(call.group, call.kind);
           if (!judge(Cat("LifecycleHook(", call.Label(), ") with ", doc.label, " as the Cluster"),
                      client.LifecycleHook(call.operation, doc.document, object).status(), true)) {
-            return Fail(JoinProblems(problems));
+            return Warn(Cat(JoinProblems(problems), tolerated));
           }
           if (doc.document.is_json()) continue;  // a well-formed object of the wrong kind
           if (!judge(Cat("LifecycleHook(", call.Label(), ") with ", doc.label, " as the object"),
                      client.LifecycleHook(call.operation, env.cluster(), doc.document).status(),
                      true)) {
-            return Fail(JoinProblems(problems));
+            return Warn(Cat(JoinProblems(problems), tolerated));
           }
         }
         continue;
       }
       if (!judge(Cat(ShortName(rpc), " with ", doc.label, " as the Cluster"),
                  CallWithFixtures(env, client, rpc, &doc.document), MustRejectBadCluster(rpc))) {
-        return Fail(JoinProblems(problems));
+        return Warn(Cat(JoinProblems(problems), tolerated));
       }
     }
   }
   if (calls == 0) return Skip("no advertised RPC without side effects takes a Cluster");
-  if (!problems.empty()) return Fail(JoinProblems(problems));
+  if (!problems.empty()) return Warn(Cat(JoinProblems(problems), tolerated));
   return Pass(Cat(Plural(static_cast<std::size_t>(calls), "call", "calls"), " with ", what,
                   " got an error status (or were safely ignored), and the plugin kept answering "
                   "Probe"));

@@ -23,6 +23,19 @@ struct Verdict {
 inline Verdict Pass(std::string message) { return {CheckOutcome::kPass, std::move(message)}; }
 inline Verdict Fail(std::string message) { return {CheckOutcome::kFail, std::move(message)}; }
 inline Verdict Skip(std::string message) { return {CheckOutcome::kSkip, std::move(message)}; }
+inline Verdict Warn(std::string message) { return {CheckOutcome::kWarn, std::move(message)}; }
+
+// What a check found: failures (the operator would fail, mishandle or
+// misbehave), warnings (a practice the operator tolerates; each says why it
+// is tolerated) and notes (worth knowing, not a problem).
+struct Findings {
+  std::vector<std::string> failures;
+  std::vector<std::string> warnings;
+  std::vector<std::string> notes;
+  // FAIL with the failures (the warnings appended), else WARN with the
+  // warnings, else PASS with `pass_message` and the notes.
+  Verdict Conclude(const std::string& pass_message) const;
+};
 
 // What every check gets: the options, a client whose handshake has run
 // (possibly with failures), and the fixtures configured for the plugin.
@@ -91,6 +104,14 @@ absl::Status CallWithFixtures(const CheckEnv& env, const PluginClient& client, R
 
 // RPCs with side effects on the plugin's storage, run only when enabled.
 bool HasSideEffects(Rpc rpc);
+
+// Whether CloudNativePG calls `rpc` at all today. It does not call
+// ValidateClusterCreate/Change, MutateCluster, Deregister (SEMANTICS 3.1),
+// WAL Status or SetFirstRequired (3.5): what they answer cannot make the
+// operator fail, so their problems are warnings.
+bool OperatorCalls(Rpc rpc);
+// " (CloudNativePG does not call <rpc> today: SEMANTICS 3.1)", for warnings.
+std::string NotCalledReason(Rpc rpc);
 
 // The first `limit` problems joined with "; ", and how many more there are.
 std::string JoinProblems(const std::vector<std::string>& problems, std::size_t limit = 4);

@@ -23,6 +23,8 @@ std::string_view OutcomeName(CheckOutcome outcome) {
       return "FAIL";
     case CheckOutcome::kSkip:
       return "SKIP";
+    case CheckOutcome::kWarn:
+      return "WARN";
   }
   return "?";
 }
@@ -80,6 +82,11 @@ absl::Status Unreachable(const ConformanceOptions& options, const absl::Status& 
                " -- the plugin closed the connection after the TLS handshake: it "
                "probably does not trust --client-cert (it must be the certificate the "
                "plugin was given as its --client-cert)");
+      } else if (tcp && text.find("ALPN") != std::string::npos) {
+        Append(&message,
+               " -- the plugin's TLS server did not select the ALPN protocol h2: the operator's "
+               "grpc-go refuses such a server too (SEMANTICS 1.3); in Go, the tls.Config that "
+               "GetConfigForClient returns must list NextProtos: [\"h2\"]");
       } else if (tcp &&
                  (text.find("andshake") != std::string::npos ||
                   text.find("SSL") != std::string::npos || text.find("TLS") != std::string::npos ||
@@ -247,11 +254,13 @@ absl::Status ApplyConformanceConfig(std::string_view json_text, ConformanceOptio
       string_list(options.only);
     } else if (key == "skip") {
       string_list(options.skip);
+    } else if (key == "strict") {
+      if (want(value.is_boolean(), "true or false")) options.strict = value.get<bool>();
     } else {
       error = absl::InvalidArgumentError(
           Cat("unknown config field \"", key,
               "\" (known: pluginName, parameters, backupParameters, cluster, pod, job, backup, "
-              "postgresConfiguration, walDir, runBackup, runRestoreJob, only, skip)"));
+              "postgresConfiguration, walDir, runBackup, runRestoreJob, only, skip, strict)"));
     }
     if (!error.ok()) return error;
   }
@@ -262,6 +271,11 @@ absl::Status ApplyConformanceConfig(std::string_view json_text, ConformanceOptio
 int ConformanceReport::passed() const {
   return static_cast<int>(std::count_if(results.begin(), results.end(), [](const auto& r) {
     return r.outcome == CheckOutcome::kPass;
+  }));
+}
+int ConformanceReport::warned() const {
+  return static_cast<int>(std::count_if(results.begin(), results.end(), [](const auto& r) {
+    return r.outcome == CheckOutcome::kWarn;
   }));
 }
 int ConformanceReport::failed() const {
@@ -276,15 +290,19 @@ int ConformanceReport::skipped() const {
 }
 
 std::string ConformanceReport::Summary() const {
+  const int warnings = warned();
   return Cat(results.size(), results.size() == 1 ? " check: " : " checks: ", passed(), " passed, ",
-             failed(), " failed, ", skipped(), " skipped in ", internal::DurationText(duration),
+             warnings, warnings == 1 ? " warning, " : " warnings, ", failed(), " failed, ",
+             skipped(), " skipped in ", internal::DurationText(duration),
+             strict && warnings > 0 ? " (--strict: warnings fail)" : "",
              timed_out ? " (the global timeout expired)" : "");
 }
 
 std::string ConformanceReport::JUnitXml() const {
   std::string out = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
+  const int failures = failed() + (strict ? warned() : 0);
   const std::string counts =
-      Cat("tests=\"", results.size(), "\" failures=\"", failed(), "\" errors=\"0\" skipped=\"",
+      Cat("tests=\"", results.size(), "\" failures=\"", failures, "\" errors=\"0\" skipped=\"",
           skipped(), "\" time=\"", Seconds(duration), "\"");
   Append(&out, "<testsuites name=\"cnpgi-conformance\" ", counts, ">\n");
   Append(&out, "  <testsuite name=\"", XmlEscape(plugin_name.empty() ? endpoint : plugin_name),
@@ -292,6 +310,8 @@ std::string ConformanceReport::JUnitXml() const {
   Append(&out, "    <properties>\n      <property name=\"endpoint\" value=\"", XmlEscape(endpoint),
          "\"/>\n      <property name=\"plugin\" value=\"", XmlEscape(plugin_name),
          "\"/>\n      <property name=\"version\" value=\"", XmlEscape(plugin_version),
+         "\"/>\n      <property name=\"warnings\" value=\"", warned(),
+         "\"/>\n      <property name=\"strict\" value=\"", strict ? "true" : "false",
          "\"/>\n    </properties>\n");
   for (const CheckResult& r : results) {
     const std::string group = r.name.substr(0, r.name.find('.'));
@@ -310,6 +330,16 @@ std::string ConformanceReport::JUnitXml() const {
         Append(&out, ">\n      <skipped message=\"", XmlEscape(r.message),
                "\"/>\n    </testcase>\n");
         break;
+      case CheckOutcome::kWarn: {
+        const std::string text = XmlEscape(Cat("WARN: ", r.message));
+        Append(&out,
+               ">\n      <properties><property name=\"outcome\" value=\"WARN\"/></properties>\n");
+        if (strict) {
+          Append(&out, "      <failure message=\"", text, "\">", text, "</failure>\n");
+        }
+        Append(&out, "      <system-out>", text, "</system-out>\n    </testcase>\n");
+        break;
+      }
     }
   }
   out += "  </testsuite>\n</testsuites>\n";
@@ -343,6 +373,7 @@ absl::StatusOr<ConformanceReport> RunConformance(
   absl::Status handshake = client->Handshake();
 
   ConformanceReport report;
+  report.strict = options.strict;
   report.endpoint = options.endpoint.Describe();
   report.plugin_name = client->handshake().name();
   report.plugin_version = client->handshake().version();

@@ -1,8 +1,14 @@
 // RFC 6902 application written for untrusted patches: nlohmann::json::patch
 // asserts (aborts) on an `add` below a missing parent, which a checker fed by
 // arbitrary plugins cannot afford, and its messages do not name the
-// operation. The semantics follow what the operator uses (evanphx/json-patch
-// v5, default options).
+// operation. The semantics are those of the operator's library
+// (evanphx/json-patch v5, default options), quirks included where a plugin
+// could depend on them: `null` is no operation, `add`/`replace` without a
+// value write null, the root path "" is refused, a `~` not followed by 0 or 1
+// is literal, indices are parsed like Go's strconv.Atoi ("01", "+1"), a
+// negative `add` index counts from the end of the grown array, and `test`
+// compares numbers by their text. tests/go's oracle runs a corpus through
+// both.
 #include "cnpgi/testing/json_patch.h"
 
 #include <algorithm>
@@ -44,14 +50,12 @@ absl::StatusOr<std::vector<std::string>> ParsePointer(const std::string& pointer
       token.clear();
       continue;
     }
-    if (pointer[i] == '~') {
-      if (i + 1 < pointer.size() && (pointer[i + 1] == '0' || pointer[i + 1] == '1')) {
-        token.push_back(pointer[i + 1] == '0' ? '~' : '/');
-        ++i;
-        continue;
-      }
-      return absl::InvalidArgumentError(
-          internal::Cat("\"", pointer, "\" is not a JSON pointer (~ must be followed by 0 or 1)"));
+    // ~0 and ~1 are escapes; any other ~ is kept as it is.
+    if (pointer[i] == '~' && i + 1 < pointer.size() &&
+        (pointer[i + 1] == '0' || pointer[i + 1] == '1')) {
+      token.push_back(pointer[i + 1] == '0' ? '~' : '/');
+      ++i;
+      continue;
     }
     token.push_back(pointer[i]);
   }
@@ -66,19 +70,16 @@ std::string JoinPointer(const std::vector<std::string>& tokens, std::size_t coun
   return out;
 }
 
-// An array index token: decimal without leading zeros, or negative (counted
-// from the end, as evanphx/json-patch allows by default).
+// An array index token as evanphx/json-patch reads it (Go's strconv.Atoi:
+// an optional sign, decimal digits, leading zeros allowed); negative ones
+// count from the end.
 absl::StatusOr<std::int64_t> ParseIndex(const std::string& token) {
   if (token.empty() || token.size() > 18) {
     return absl::InvalidArgumentError(internal::Cat("\"", token, "\" is not an array index"));
   }
-  std::size_t start = token[0] == '-' ? 1 : 0;
+  std::size_t start = token[0] == '-' || token[0] == '+' ? 1 : 0;
   if (start == token.size()) {
     return absl::InvalidArgumentError(internal::Cat("\"", token, "\" is not an array index"));
-  }
-  if (token.size() - start > 1 && token[start] == '0') {
-    return absl::InvalidArgumentError(
-        internal::Cat("\"", token, "\" is not an array index (leading zero)"));
   }
   std::int64_t value = 0;
   for (std::size_t i = start; i < token.size(); ++i) {
@@ -87,7 +88,7 @@ absl::StatusOr<std::int64_t> ParseIndex(const std::string& token) {
     }
     value = value * 10 + (token[i] - '0');
   }
-  return start == 1 ? -value : value;
+  return token[0] == '-' ? -value : value;
 }
 
 // The element of `array` at `token` for reading/removing/replacing.
@@ -134,11 +135,15 @@ absl::StatusOr<Json*> Resolve(Json& document, const std::vector<std::string>& to
   return current;
 }
 
+// evanphx/json-patch refuses every operation on the root path "".
+absl::Status RefuseRoot(const std::vector<std::string>& tokens, const char* what) {
+  if (!tokens.empty()) return absl::OkStatus();
+  return absl::InvalidArgumentError(internal::Cat(
+      "its ", what, " is the whole document (\"\"), which evanphx/json-patch refuses"));
+}
+
 absl::Status Add(Json& document, const std::vector<std::string>& tokens, Json value) {
-  if (tokens.empty()) {
-    document = std::move(value);
-    return absl::OkStatus();
-  }
+  if (absl::Status s = RefuseRoot(tokens, "path"); !s.ok()) return s;
   absl::StatusOr<Json*> parent = Resolve(document, tokens, tokens.size() - 1);
   if (!parent.ok()) {
     return absl::InvalidArgumentError(
@@ -157,9 +162,10 @@ absl::Status Add(Json& document, const std::vector<std::string>& tokens, Json va
     }
     absl::StatusOr<std::int64_t> index = ParseIndex(last);
     if (!index.ok()) return index.status();
+    // A negative index counts from the end of the array once grown by one.
     const auto size = static_cast<std::int64_t>(container.size());
     std::int64_t i = *index;
-    if (i < 0) i += size;
+    if (i < 0) i += size + 1;
     if (i < 0 || i > size) {
       return absl::InvalidArgumentError(internal::Cat(
           "index ", last, " is out of range (the array ", "has ", size, " elements)"));
@@ -172,7 +178,7 @@ absl::Status Add(Json& document, const std::vector<std::string>& tokens, Json va
 }
 
 absl::StatusOr<Json> Remove(Json& document, const std::vector<std::string>& tokens) {
-  if (tokens.empty()) return absl::InvalidArgumentError("the whole document cannot be removed");
+  if (absl::Status s = RefuseRoot(tokens, "path"); !s.ok()) return s;
   absl::StatusOr<Json*> parent = Resolve(document, tokens, tokens.size() - 1);
   if (!parent.ok()) return parent.status();
   Json& container = **parent;
@@ -212,6 +218,28 @@ absl::StatusOr<std::string> StringMember(const Json& operation, const char* key,
   return it->get<std::string>();
 }
 
+// `test` equality as evanphx/json-patch has it: objects by member, arrays by
+// element, anything else by its JSON text (1 and 1.0 differ).
+bool SameAsEvanphx(const Json& a, const Json& b) {
+  if (a.is_object() && b.is_object()) {
+    if (a.size() != b.size()) return false;
+    for (const auto& [key, value] : a.items()) {
+      auto it = b.find(key);
+      if (it == b.end() || !SameAsEvanphx(value, *it)) return false;
+    }
+    return true;
+  }
+  if (a.is_array() && b.is_array()) {
+    if (a.size() != b.size()) return false;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+      if (!SameAsEvanphx(a[i], b[i])) return false;
+    }
+    return true;
+  }
+  if (a.is_structured() || b.is_structured()) return false;
+  return a.dump() == b.dump();
+}
+
 absl::Status ApplyOne(Json& document, const Json& operation, std::string& label) {
   if (!operation.is_object()) {
     return absl::InvalidArgumentError(
@@ -225,9 +253,14 @@ absl::Status ApplyOne(Json& document, const Json& operation, std::string& label)
   absl::StatusOr<std::vector<std::string>> tokens = ParsePointer(*path);
   if (!tokens.ok()) return tokens.status();
 
-  auto value = [&]() -> absl::StatusOr<Json> {
+  // `add` and `replace` without a value write null, as evanphx/json-patch
+  // does; `test` needs one.
+  auto value = [&](bool required = false) -> absl::StatusOr<Json> {
     auto it = operation.find("value");
-    if (it == operation.end()) return absl::InvalidArgumentError("it has no \"value\"");
+    if (it == operation.end()) {
+      if (required) return absl::InvalidArgumentError("it has no \"value\"");
+      return Json();
+    }
     return *it;
   };
   auto from = [&]() -> absl::StatusOr<std::vector<std::string>> {
@@ -245,6 +278,7 @@ absl::Status ApplyOne(Json& document, const Json& operation, std::string& label)
   if (*op == "replace") {
     absl::StatusOr<Json> v = value();
     if (!v.ok()) return v.status();
+    if (absl::Status s = RefuseRoot(*tokens, "path"); !s.ok()) return s;
     absl::StatusOr<Json*> target = Resolve(document, *tokens, tokens->size());
     if (!target.ok()) return target.status();
     **target = *std::move(v);
@@ -253,6 +287,7 @@ absl::Status ApplyOne(Json& document, const Json& operation, std::string& label)
   if (*op == "move" || *op == "copy") {
     absl::StatusOr<std::vector<std::string>> source = from();
     if (!source.ok()) return source.status();
+    if (absl::Status s = RefuseRoot(*source, "\"from\""); !s.ok()) return s;
     if (*op == "move" && tokens->size() > source->size() &&
         std::equal(source->begin(), source->end(), tokens->begin())) {
       return absl::InvalidArgumentError("it moves a value into itself");
@@ -274,14 +309,20 @@ absl::Status ApplyOne(Json& document, const Json& operation, std::string& label)
     return Add(document, *tokens, std::move(moved));
   }
   if (*op == "test") {
-    absl::StatusOr<Json> v = value();
+    absl::StatusOr<Json> v = value(/*required=*/true);
     if (!v.ok()) return v.status();
+    if (absl::Status s = RefuseRoot(*tokens, "path"); !s.ok()) return s;
     absl::StatusOr<Json*> target = Resolve(document, *tokens, tokens->size());
     if (!target.ok()) {
       if (v->is_null()) return absl::OkStatus();
       return target.status();
     }
-    if (**target != *v) {
+    if (!SameAsEvanphx(**target, *v)) {
+      if (**target == *v) {
+        return absl::InvalidArgumentError(internal::Cat(
+            "test failed: the value is ", (*target)->dump(), ", written differently from ",
+            v->dump(), " (evanphx/json-patch compares numbers by their text)"));
+      }
       return absl::InvalidArgumentError(internal::Cat(
           "test failed: the value is ", Abbreviate(**target), ", not ", Abbreviate(*v)));
     }
@@ -373,6 +414,8 @@ absl::StatusOr<Json> ApplyJsonPatch(const Json& document, std::string_view patch
     return absl::InvalidArgumentError(
         internal::Cat("the patch is not JSON: ", operations.status().message()));
   }
+  // evanphx/json-patch decodes null as a patch without operations.
+  if (operations->is_null()) return document;
   if (!operations->is_array()) {
     return absl::InvalidArgumentError(internal::Cat("the patch is ", JsonTypeName(*operations),
                                                     ", not an array of RFC 6902 operations"));
@@ -398,7 +441,10 @@ std::string DescribeJsonDifference(const Json& a, const Json& b) {
 absl::StatusOr<PatchedObject> PatchedObject::Make(Json sent, std::string patch) {
   absl::StatusOr<Json> result = ApplyJsonPatch(sent, patch);
   if (!result.ok()) return result.status();
-  return PatchedObject(std::move(sent), std::move(patch), *std::move(result));
+  // It applied, so it is empty, null or an array.
+  absl::StatusOr<Json> operations = patch.empty() ? Json() : ParseJson(patch);
+  const std::size_t count = operations.ok() ? operations->size() : 0;
+  return PatchedObject(std::move(sent), std::move(patch), *std::move(result), count);
 }
 
 const Json* PatchedObject::Find(std::string_view json_pointer) const {

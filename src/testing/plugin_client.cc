@@ -864,11 +864,14 @@ absl::StatusOr<std::optional<nlohmann::json>> PluginClient::SetStatusInCluster(
     return BrokenAnswer(Rpc::kSetStatusInCluster,
                         internal::Cat("json_status is not JSON: ", status.status().message()));
   }
-  if (!status->is_object()) {
+  // The operator unmarshals it into a Go map: null is accepted (an empty
+  // map; the text "null" is stored as the status), anything else but an
+  // object is refused (SEMANTICS 3.1).
+  if (!status->is_object() && !status->is_null()) {
     return BrokenAnswer(Rpc::kSetStatusInCluster,
                         internal::Cat("json_status is ", JsonTypeName(*status), " (",
                                       internal::Abbreviated(result->json_status()),
-                                      "); only a JSON object (or nothing) is accepted"));
+                                      "); only a JSON object (or nothing, or null) is accepted"));
   }
   return std::optional<nlohmann::json>(*std::move(status));
 }

@@ -66,6 +66,8 @@ const std::set<std::string>& KnownDefects() {
       "crash-on-malformed-json",    // aborts on a Cluster it cannot parse
       "accepts-malformed-json",     // answers OK to anything
       "accepts-wrong-kind",         // takes a Pod for a Cluster
+      "status-null",                // SetStatusInCluster answers the JSON text null
+      "null-patches",               // answers the patch `null` when nothing changes, as Go does
       "not-thread-safe",            // fails calls that overlap
       "hang",                       // never answers GetPluginMetadata
       "no-client-auth",             // TCP: TLS without client certificates
@@ -190,7 +192,9 @@ class Operator final : public op::Operator::CallbackService {
     return Guarded(context, [request, response] {
       Status s = ParseCluster(request->cluster(), nullptr);
       if (!s.ok()) return s;
-      response->set_json_status(Is("status-array") ? "[1,2,3]" : R"({"ok":true})");
+      response->set_json_status(Is("status-array")  ? "[1,2,3]"
+                                : Is("status-null") ? "null"
+                                                    : R"({"ok":true})");
       return Status::OK;
     });
   }
@@ -232,7 +236,7 @@ class Lifecycle final : public lifecycle::OperatorLifecycle::CallbackService {
           {{"op", "add"},
            {"path", "/metadata/annotations"},
            {"value", {{"broken.cnpgi.example/generation", std::to_string(++counter)}}}});
-    } else if (evaluate && Is("nonidempotent-evaluate")) {
+    } else if (Is("nonidempotent-evaluate")) {  // EVALUATE and CREATE share the code
       patch.push_back({{"op", "add"},
                        {"path", "/spec/containers/-"},
                        {"value", {{"name", "sidecar"}, {"image", "registry.example/sidecar:1"}}}});
@@ -253,6 +257,7 @@ class Lifecycle final : public lifecycle::OperatorLifecycle::CallbackService {
       }
     }
     if (!patch.empty()) response.set_json_patch(patch.dump());
+    if (patch.empty() && Is("null-patches")) response.set_json_patch("null");
     return Status::OK;
   }
 };

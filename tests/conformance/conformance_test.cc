@@ -126,6 +126,8 @@ struct Defect {
   const char* defect;
   const char* check;
   const char* message;
+  // What the operator tolerates is a warning (the run still passes).
+  ct::CheckOutcome outcome = ct::CheckOutcome::kFail;
 };
 
 void PrintTo(const Defect& d, std::ostream* os) { *os << d.defect << " -> " << d.check; }
@@ -142,16 +144,22 @@ TEST_P(BrokenPluginTest, FailsItsCheckWithAPreciseMessage) {
   ASSERT_TRUE(report.ok()) << report.status();
   const ct::CheckResult* result = Find(*report, d.check);
   ASSERT_NE(result, nullptr) << Describe(*report);
-  EXPECT_EQ(result->outcome, ct::CheckOutcome::kFail) << result->message;
+  EXPECT_EQ(result->outcome, d.outcome) << result->message;
   EXPECT_THAT(result->message, HasSubstr(d.message));
-  EXPECT_FALSE(report->ok());
+  EXPECT_EQ(report->ok(), d.outcome == ct::CheckOutcome::kWarn);
+  if (d.outcome == ct::CheckOutcome::kWarn) {
+    EXPECT_THAT(result->message, HasSubstr("tolerated"));
+    ct::ConformanceReport strict = *report;  // as with --strict: warnings fail the run
+    strict.strict = true;
+    EXPECT_FALSE(strict.ok());
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(
     Defects, BrokenPluginTest,
     ::testing::Values(
         Defect{"bad-metadata", "metadata.name", "only lowercase letters, digits, '-' and '.'"},
-        Defect{"bad-metadata", "metadata.version", "the version is empty"},
+        Defect{"bad-metadata", "metadata.version", "the version is empty", ct::CheckOutcome::kWarn},
         Defect{"unserved-service", "capabilities.services",
                "TYPE_WAL_SERVICE is advertised but cnpgi.wal.v1.WAL/GetCapabilities failed: "
                "UNIMPLEMENTED"},
@@ -159,32 +167,47 @@ INSTANTIATE_TEST_SUITE_P(
                "GetPluginCapabilities entry 4 has its `service` oneof unset"},
         Defect{"unimplemented-rpc", "capabilities.rpcs",
                "SetStatusInCluster is advertised but answers UNIMPLEMENTED"},
-        Defect{"slow-probe", "probe", "Probe did not answer within 400ms (budget 200ms)"},
+        Defect{"slow-probe", "probe", "more than the budget of 200ms", ct::CheckOutcome::kWarn},
         Defect{"nondeterministic-evaluate", "lifecycle.deterministic",
                "EVALUATE core/Pod is not deterministic: call 2 on the same objects gave another "
                "result (/metadata/annotations/broken.cnpgi.example~1generation"},
         Defect{"nonidempotent-evaluate", "lifecycle.idempotent",
-               "EVALUATE core/Pod is not idempotent: applied to its own result it changes it "
-               "again (/spec/containers: 2 elements, then 3"},
+               "CREATE core/Pod applied to the result of EVALUATE core/Pod makes two containers "
+               "named \"sidecar\" (/spec/containers: 2 elements, then 3"},
         Defect{"kind-change", "lifecycle.patch",
                "the patch changes kind from \"Pod\" to \"Deployment\""},
         Defect{"invalid-patch", "lifecycle.patch",
                "patch operation 0 (add /spec/notThere/child) does not apply: its parent does not "
                "exist"},
         Defect{"status-array", "operator.status",
-               "json_status is an array ([1,2,3]); only a JSON object (or nothing) is accepted"},
+               "json_status is an array ([1,2,3]); only a JSON object (or nothing, or null) is "
+               "accepted"},
         Defect{"partial-config", "postgres.configuration",
                "INIT: the answer has 1 parameter and lacks archive_command"},
         Defect{"metrics-mismatch", "metrics.consistent", "metric \"broken_up\" has no value_type"},
         Defect{"metrics-mismatch", "metrics.consistent",
                "collected sample 1 \"broken_undefined_total\" has no definition"},
         Defect{"crash-on-malformed-json", "bad-input.malformed-json",
-               "the plugin no longer answers Probe"},
+               "the plugin no longer answers Probe", ct::CheckOutcome::kWarn},
         Defect{"accepts-malformed-json", "bad-input.malformed-json",
-               "with truncated JSON as the Cluster answered OK"},
+               "with truncated JSON as the Cluster answered OK", ct::CheckOutcome::kWarn},
         Defect{"accepts-wrong-kind", "bad-input.wrong-kind",
-               "with a Pod as the Cluster answered OK"},
+               "with a Pod as the Cluster answered OK", ct::CheckOutcome::kWarn},
+        Defect{"status-null", "operator.status", "answered the JSON text null",
+               ct::CheckOutcome::kWarn},
         Defect{"not-thread-safe", "concurrency", "another call was running"}));
+
+// A Go plugin answers `null` for an empty list of patch operations; the
+// operator's evanphx/json-patch decodes it as no operation.
+TEST(Conformance, NullPatchesAreNoChange) {
+  BrokenPlugin plugin("null-patches");
+  ASSERT_TRUE(plugin.Ready());
+  auto report = Check(plugin.socket(), {"lifecycle"});
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_EQ(report->failed() + report->warned(), 0) << Describe(*report);
+  EXPECT_THAT(Find(*report, "lifecycle.idempotent")->message,
+              HasSubstr("EVALUATE core/Pod -> CREATE core/Pod"));
+}
 
 TEST(Conformance, MetricsMismatchNamesEveryProblem) {
   BrokenPlugin plugin("metrics-mismatch");
@@ -206,7 +229,8 @@ TEST(Conformance, CrashIsReportedAndTheRestOfTheRunStillEnds) {
   ASSERT_TRUE(report.ok()) << report.status();
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(60));
   EXPECT_EQ(Find(*report, "metadata.name")->outcome, ct::CheckOutcome::kPass);
-  EXPECT_EQ(Find(*report, "bad-input.malformed-json")->outcome, ct::CheckOutcome::kFail);
+  // The operator never sends malformed JSON: a crash on it is a warning.
+  EXPECT_EQ(Find(*report, "bad-input.malformed-json")->outcome, ct::CheckOutcome::kWarn);
   // The plugin aborted (SIGABRT).
   EXPECT_EQ(plugin.process().Wait(std::chrono::seconds(5)), 128 + SIGABRT);
 }
@@ -316,7 +340,8 @@ TEST(ConformanceCommand, GoodPluginProcessOverUnixSocketExitsZero) {
   EXPECT_THAT(run.out, HasSubstr("SKIP  restore-job.result "));
   EXPECT_THAT(run.out,
               HasSubstr("plugin good.conformance.cnpgi.example 1.0.0 (TYPE_OPERATOR_SERVICE"));
-  EXPECT_THAT(run.out, ::testing::ContainsRegex("23 checks: 20 passed, 0 failed, 3 skipped in"));
+  EXPECT_THAT(run.out,
+              ::testing::ContainsRegex("23 checks: 20 passed, 0 warnings, 0 failed, 3 skipped in"));
   EXPECT_THAT(ReadFileText(dir / "report.xml"), HasSubstr("failures=\"0\""));
 }
 
@@ -405,7 +430,7 @@ TEST(ConformanceCommand, WrongServerCertificateIsAConnectionError) {
   EXPECT_THAT(untrusted.err, Not(HasSubstr("ssl_transport_security")));  // gRPC's own log
 }
 
-TEST(ConformanceCommand, PluginWithoutClientAuthenticationFailsTheTransportCheck) {
+TEST(ConformanceCommand, PluginWithoutClientAuthenticationWarnsAndStrictFails) {
   TempDir dir;
   const auto server = testing_support::WritePemFiles(dir.path(), "server",
                                                      testing_support::MakeServerCertificate());
@@ -424,10 +449,27 @@ TEST(ConformanceCommand, PluginWithoutClientAuthenticationFailsTheTransportCheck
        client.key.string(), "--server-cert", server.cert.string(), "--server-name",
        std::string(testing_support::kTestServerName), "--check", "transport,metadata"},
       dir.path());
-  EXPECT_EQ(run.exit_code, 1) << run.out << run.err;
-  EXPECT_THAT(run.out, HasSubstr("FAIL  transport.client-certificate  the plugin answered "
+  // The operator itself always presents its certificate: tolerated.
+  EXPECT_EQ(run.exit_code, 0) << run.out << run.err;
+  EXPECT_THAT(run.out, HasSubstr("WARN  transport.client-certificate  the plugin answered "
                                  "GetPluginMetadata to a TLS client without a certificate"));
   EXPECT_THAT(run.out, HasSubstr("PASS  transport.plaintext"));
+  EXPECT_THAT(run.out, HasSubstr("4 checks: 3 passed, 1 warning, 0 failed, 0 skipped"));
+
+  // --strict: the warning fails the run, and JUnit shows it as a failure.
+  const auto junit = dir / "strict.xml";
+  const CheckerRun strict =
+      Conformance({"--address", "127.0.0.1:" + port, "--client-cert", client.cert.string(),
+                   "--client-key", client.key.string(), "--server-cert", server.cert.string(),
+                   "--server-name", std::string(testing_support::kTestServerName), "--check",
+                   "transport,metadata", "--strict", "--junit", junit.string()},
+                  dir.path());
+  EXPECT_EQ(strict.exit_code, 1) << strict.out << strict.err;
+  EXPECT_THAT(strict.out, HasSubstr("(--strict: warnings fail)"));
+  const std::string xml = ReadFileText(junit);
+  EXPECT_THAT(xml, HasSubstr("failures=\"1\""));
+  EXPECT_THAT(xml, HasSubstr("<property name=\"outcome\" value=\"WARN\"/>"));
+  EXPECT_THAT(xml, HasSubstr("<failure message=\"WARN: the plugin answered"));
 }
 
 TEST(ConformanceCommand, FailingChecksExitOne) {
@@ -438,7 +480,7 @@ TEST(ConformanceCommand, FailingChecksExitOne) {
       Conformance({"--socket", plugin.socket(), "--check", "operator.status"}, dir.path());
   EXPECT_EQ(run.exit_code, 1) << run.out << run.err;
   EXPECT_THAT(run.out, HasSubstr("FAIL  operator.status "));
-  EXPECT_THAT(run.out, HasSubstr("1 check: 0 passed, 1 failed, 0 skipped"));
+  EXPECT_THAT(run.out, HasSubstr("1 check: 0 passed, 0 warnings, 1 failed, 0 skipped"));
 }
 
 TEST(ConformanceCommand, MissingSocketIsAClearConnectionError) {

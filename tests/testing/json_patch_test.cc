@@ -34,6 +34,10 @@ std::string Error(const std::string& patch, const Json& doc = Doc()) {
 TEST(ApplyJsonPatch, Operations) {
   EXPECT_EQ(Apply(""), Doc());
   EXPECT_EQ(Apply("[]"), Doc());
+  // What a Go plugin answers for an empty list of operations; evanphx/json-patch
+  // decodes it as a patch without operations.
+  EXPECT_EQ(Apply("null"), Doc());
+  EXPECT_EQ(Apply(" null\n"), Doc());
   EXPECT_EQ(Apply(R"([{"op":"add","path":"/a/c","value":2}])")["a"]["c"], 2);
   EXPECT_EQ(Apply(R"([{"op":"add","path":"/a/b","value":5}])")["a"]["b"], 5);
   EXPECT_EQ(Apply(R"([{"op":"add","path":"/list/-","value":4}])")["list"], Json({1, 2, 3, 4}));
@@ -45,7 +49,11 @@ TEST(ApplyJsonPatch, Operations) {
             Json::parse(R"({"a":{},"list":[1,2,3],"k/x":{"t~":0},"c":1})"));
   EXPECT_EQ(Apply(R"([{"op":"copy","from":"/list","path":"/a/l"}])")["a"]["l"], Json({1, 2, 3}));
   EXPECT_EQ(Apply(R"([{"op":"test","path":"/a/b","value":1}])"), Doc());
-  EXPECT_EQ(Apply(R"([{"op":"replace","path":"","value":[1]}])"), Json({1}));
+  // evanphx/json-patch's readings (tests/go checks them against it).
+  EXPECT_EQ(Apply(R"([{"op":"add","path":"/a/c"}])")["a"]["c"], Json());  // no value: null
+  EXPECT_EQ(Apply(R"([{"op":"add","path":"/list/-1","value":4}])")["list"], Json({1, 2, 3, 4}));
+  EXPECT_EQ(Apply(R"([{"op":"replace","path":"/list/01","value":0}])")["list"], Json({1, 0, 3}));
+  EXPECT_EQ(Apply(R"([{"op":"add","path":"/a/x~2","value":0}])")["a"]["x~2"], 0);
 }
 
 TEST(ApplyJsonPatch, ErrorsNameTheOperationAndNeverCrash) {
@@ -58,24 +66,41 @@ TEST(ApplyJsonPatch, ErrorsNameTheOperationAndNeverCrash) {
               HasSubstr("the document has no /nope"));
   EXPECT_THAT(Error(R"([{"op":"add","path":"/list/9","value":1}])"),
               HasSubstr("index 9 is out of range (the array has 3 elements)"));
-  EXPECT_THAT(Error(R"([{"op":"add","path":"/list/01","value":1}])"), HasSubstr("leading zero"));
+  EXPECT_THAT(Error(R"([{"op":"add","path":"/list/1x","value":1}])"),
+              HasSubstr("\"1x\" is not an array index"));
   EXPECT_THAT(Error(R"([{"op":"add","path":"/a/b/c","value":1}])"),
               HasSubstr("its parent /a/b is a number"));
   EXPECT_THAT(Error(R"([{"op":"frob","path":"/a"}])"), HasSubstr("unknown op \"frob\""));
   EXPECT_THAT(Error(R"([{"path":"/a"}])"), HasSubstr("it has no \"op\""));
-  EXPECT_THAT(Error(R"([{"op":"add","path":"/a"}])"), HasSubstr("it has no \"value\""));
+  EXPECT_THAT(Error(R"([{"op":"test","path":"/a"}])"), HasSubstr("it has no \"value\""));
+  EXPECT_THAT(Error(R"([{"op":"test","path":"/list/0","value":1.0}])"),
+              HasSubstr("test failed: the value is 1, written differently from 1.0"));
+  EXPECT_THAT(Error(R"([{"op":"replace","path":"","value":[1]}])"),
+              HasSubstr("its path is the whole document (\"\"), which evanphx/json-patch refuses"));
   EXPECT_THAT(Error(R"([{"op":"add","path":"a","value":1}])"),
               HasSubstr("\"a\" is not a JSON pointer"));
-  EXPECT_THAT(Error(R"([{"op":"add","path":"/~2","value":1}])"), HasSubstr("~ must be followed"));
   EXPECT_THAT(Error(R"([{"op":"move","from":"/a","path":"/a/b/c"}])"),
               HasSubstr("moves a value into itself"));
   EXPECT_THAT(Error(R"([{"op":"test","path":"/a/b","value":2}])"),
               HasSubstr("test failed: the value is 1, not 2"));
-  EXPECT_THAT(Error(R"([{"op":"remove","path":""}])"), HasSubstr("cannot be removed"));
+  EXPECT_THAT(Error(R"([{"op":"remove","path":""}])"), HasSubstr("the whole document"));
   EXPECT_THAT(Error(R"({"op":"add"})"), HasSubstr("the patch is an object, not an array"));
   EXPECT_THAT(Error("[1]"), HasSubstr("patch operation 0 does not apply: it is a number"));
   EXPECT_THAT(Error("[{"), HasSubstr("the patch is not JSON"));
   EXPECT_THAT(Error(std::string(100000, '[')), HasSubstr("the patch is not JSON"));
+}
+
+TEST(PatchedObject, CountsOperations) {
+  for (const char* none : {"", "null", "[]"}) {
+    auto patched = ct::PatchedObject::Make(Doc(), none);
+    ASSERT_TRUE(patched.ok()) << none << ": " << patched.status();
+    EXPECT_FALSE(patched->has_operations()) << none;
+    EXPECT_FALSE(patched->changed()) << none;
+  }
+  auto same = ct::PatchedObject::Make(Doc(), R"([{"op":"test","path":"/a/b","value":1}])");
+  ASSERT_TRUE(same.ok()) << same.status();
+  EXPECT_TRUE(same->has_operations());
+  EXPECT_FALSE(same->changed());
 }
 
 TEST(DescribeJsonDifference, NamesTheFirstDifference) {

@@ -75,7 +75,7 @@ absl::StatusOr<CommandLine> ParseCommandLine(const std::vector<std::string>& arg
       config;
   std::optional<std::map<std::string, std::string>> parameters, backup_parameters;
   std::optional<std::string> plugin_name, wal_dir;
-  std::optional<bool> run_backup, run_restore_job;
+  std::optional<bool> run_backup, run_restore_job, strict;
   std::vector<std::string> only, skip;
   std::map<std::string, int> seen;
 
@@ -97,8 +97,8 @@ absl::StatusOr<CommandLine> ParseCommandLine(const std::vector<std::string>& arg
                                                "--probe-budget",
                                                "--connections",
                                                "--junit"};
-  const std::vector<std::string> switches = {"--backup", "--restore-job", "--list", "--help",
-                                             "-h",       "--version"};
+  const std::vector<std::string> switches = {
+      "--backup", "--restore-job", "--strict", "--list", "--help", "-h", "--version"};
   for (std::size_t i = 0; i < args.size(); ++i) {
     std::string flag = args[i];
     std::optional<std::string> value;
@@ -135,6 +135,8 @@ absl::StatusOr<CommandLine> ParseCommandLine(const std::vector<std::string>& arg
       run_backup = true;
     } else if (flag == "--restore-job") {
       run_restore_job = true;
+    } else if (flag == "--strict") {
+      strict = true;
     } else if (value->empty()) {
       return Bad(flag + " needs a non-empty value");
     } else if (flag == "--socket") {
@@ -200,6 +202,7 @@ absl::StatusOr<CommandLine> ParseCommandLine(const std::vector<std::string>& arg
   if (wal_dir) o.wal_dir = *wal_dir;
   if (run_backup) o.run_backup = true;
   if (run_restore_job) o.run_restore_job = true;
+  if (strict) o.strict = true;
   if (!only.empty()) o.only = only;
   for (auto& s : skip) o.skip.push_back(s);
   if (absl::Status s = testing::ValidateCheckSelection(o.only); !s.ok()) {
@@ -254,8 +257,8 @@ std::string Usage(const std::string& program) {
          "      --server-cert FILE [--server-name NAME] [options]\n"
          "\n"
          "Checks a running CNPG-I plugin the way the CloudNativePG operator and instance\n"
-         "manager use it, and prints one line per check: PASS, FAIL with the reason, or\n"
-         "SKIP with why.\n"
+         "manager use it, and prints one line per check: PASS, FAIL with the reason, WARN\n"
+         "for a practice the operator tolerates (with the reason), or SKIP with why.\n"
          "\n"
          "Where the plugin is:\n"
          "  --socket PATH              its Unix socket (<plugin-path>/<plugin name>)\n"
@@ -274,7 +277,7 @@ std::string Usage(const std::string& program) {
          "  --config FILE              a JSON file with any of: pluginName, parameters,\n"
          "                             backupParameters, cluster, pod, job, backup,\n"
          "                             postgresConfiguration, walDir, runBackup, runRestoreJob,\n"
-         "                             only, skip (flags win over the file)\n"
+         "                             only, skip, strict (flags win over the file)\n"
          "\n"
          "Checks with side effects (off unless asked for):\n"
          "  --wal-dir DIR              archive and restore a test segment through DIR, a scratch\n"
@@ -290,12 +293,13 @@ std::string Usage(const std::string& program) {
          "  --timeout DURATION         the whole run (default 2m); then the rest fails\n"
          "  --probe-budget DURATION    how fast Probe must answer (default 1s)\n"
          "  --connections N            connections of the concurrency check (default 5)\n"
+         "  --strict                   warnings fail the run (exit status 1) as failures do\n"
          "  --junit FILE               also write the results as JUnit XML\n"
          "  --list                     list the checks and exit\n"
          "  --version, -h/--help\n"
          "\n"
-         "Exit status: 0 every check passed or was skipped, 1 some check failed,\n"
-         "2 usage error or the plugin could not be reached at all.\n"
+         "Exit status: 0 every check passed, warned or was skipped, 1 some check failed\n"
+         "(or warned, with --strict), 2 usage error or the plugin could not be reached at all.\n"
          "\n"
          "Checks:\n" +
          checks;

@@ -31,15 +31,20 @@
 
 namespace cnpgi::testing {
 
-enum class CheckOutcome { kPass, kFail, kSkip };
+// FAIL only where CloudNativePG would fail, mishandle or misbehave with the
+// plugin's answer; WARN for a practice the operator tolerates (the reason is
+// in the message); docs/conformance.md gives each check's severity and the
+// operator behaviour behind it.
+enum class CheckOutcome { kPass, kFail, kSkip, kWarn };
 
-// "PASS", "FAIL", "SKIP".
+// "PASS", "FAIL", "SKIP", "WARN".
 std::string_view OutcomeName(CheckOutcome outcome);
 
 struct CheckResult {
   std::string name;  // e.g. "lifecycle.idempotent"
   CheckOutcome outcome = CheckOutcome::kSkip;
-  // PASS: what was verified; FAIL: what is wrong; SKIP: why it did not run.
+  // PASS: what was verified; FAIL: what is wrong; WARN: what the operator
+  // tolerates and why it is still worth fixing; SKIP: why it did not run.
   std::string message;
   absl::Duration duration;
 };
@@ -100,6 +105,9 @@ struct ConformanceOptions {
   // "lifecycle.patch", ...). Empty `only` selects everything.
   std::vector<std::string> only;
   std::vector<std::string> skip;
+
+  // Warnings fail the run (ConformanceReport::ok()) as failures do.
+  bool strict = false;
 };
 
 // Reads the JSON config file format into `options` (fields absent from the
@@ -107,7 +115,7 @@ struct ConformanceOptions {
 //   {"pluginName": "...", "parameters": {"k": "v"}, "backupParameters": {...},
 //    "cluster": {...}, "pod": {...}, "job": {...}, "backup": {...},
 //    "postgresConfiguration": {"k": "v"}, "walDir": "...", "runBackup": true,
-//    "runRestoreJob": false, "only": ["..."], "skip": ["..."]}
+//    "runRestoreJob": false, "only": ["..."], "skip": ["..."], "strict": false}
 // InvalidArgument naming the field for anything else.
 absl::Status ApplyConformanceConfig(std::string_view json_text, ConformanceOptions& options);
 
@@ -123,15 +131,21 @@ struct ConformanceReport {
   absl::Duration duration;
   // The global timeout expired before every check ran.
   bool timed_out = false;
+  // ConformanceOptions::strict of the run: warnings count as failures.
+  bool strict = false;
 
   int passed() const;
+  int warned() const;
   int failed() const;
   int skipped() const;
-  bool ok() const { return failed() == 0; }
-  // "17 checks: 14 passed, 1 failed, 2 skipped in 1.2s".
+  // No failure, and no warning either when strict.
+  bool ok() const { return failed() == 0 && (!strict || warned() == 0); }
+  // "17 checks: 13 passed, 1 warning, 1 failed, 2 skipped in 1.2s".
   std::string Summary() const;
   // JUnit XML (one testsuite, one testcase per check; failures and skips
-  // with their messages), as CI systems read it.
+  // with their messages), as CI systems read it. A warning is a passing
+  // testcase whose output starts with "WARN:" and whose property "outcome"
+  // is WARN (a failure when strict).
   std::string JUnitXml() const;
 };
 

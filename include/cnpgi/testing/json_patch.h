@@ -28,7 +28,10 @@
 namespace cnpgi::testing {
 
 // Applies `patch` (the bytes a plugin answered) to `document`. An empty
-// patch is the operator's "no change" and returns `document` as is.
+// patch is the operator's "no change" and returns `document` as is; so does
+// the JSON text `null`, which evanphx/json-patch decodes as a patch without
+// operations (a Go plugin marshalling an empty list of operations answers
+// it).
 // InvalidArgument when the patch is not JSON, not an array of operations, an
 // operation is malformed (unknown op, missing path/value/from, bad JSON
 // pointer), or an operation does not apply (missing parent, missing target,
@@ -58,6 +61,8 @@ class PatchedObject {
   const nlohmann::json& sent() const { return sent_; }
   // The patch as the plugin answered it; "" for "no change".
   const std::string& patch() const { return patch_; }
+  // The patch has at least one operation ("", "null" and "[]" have none).
+  bool has_operations() const { return operations_ > 0; }
   // True when the patch changed the object (a non-empty patch can still
   // leave it as it was, e.g. replacing a value by itself).
   bool changed() const { return result_ != sent_; }
@@ -84,14 +89,19 @@ class PatchedObject {
   std::string DescribeChange() const;
 
  private:
-  PatchedObject(nlohmann::json sent, std::string patch, nlohmann::json result)
-      : sent_(std::move(sent)), patch_(std::move(patch)), result_(std::move(result)) {}
+  PatchedObject(nlohmann::json sent, std::string patch, nlohmann::json result,
+                std::size_t operations)
+      : sent_(std::move(sent)),
+        patch_(std::move(patch)),
+        result_(std::move(result)),
+        operations_(operations) {}
 
   const nlohmann::json* PodSpec() const;
 
   nlohmann::json sent_;
   std::string patch_;
   nlohmann::json result_;
+  std::size_t operations_ = 0;
 };
 
 // GoogleTest prints a PatchedObject with its patch and the resulting object.

@@ -326,8 +326,10 @@ class PluginClient {
   absl::StatusOr<std::vector<ValidationError>> ValidateClusterChange(
       const Document& old_cluster, const Document& new_cluster) const;
   absl::StatusOr<PatchedObject> MutateCluster(const Document& cluster) const;
-  // nullopt for "no status"; FailedPrecondition when the answer is not a
-  // JSON object (the operator rejects anything else).
+  // nullopt for "no status" (an empty json_status); a JSON object, or a JSON
+  // null (the operator decodes `null` into an empty map without error and
+  // stores the text); FailedPrecondition for anything else, which the
+  // operator rejects.
   absl::StatusOr<std::optional<nlohmann::json>> SetStatusInCluster(const Document& cluster) const;
   absl::Status Deregister(const Document& cluster) const;
 
