@@ -78,14 +78,24 @@ grpc::Status RequestNotParsed(const MethodInfo& method) {
       absl::StrCat(method.path, ": the request is not a valid ", method.request_type, " message"));
 }
 
+grpc::Status ShuttingDown(const MethodInfo& method) {
+  return grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                      absl::StrCat(method.path,
+                                   ": the plugin server is shutting down; the call was not run"));
+}
+
 RawUnaryHandler MakeConstantHandler(CallRuntime& runtime, const MethodInfo& method,
                                     grpc::ByteBuffer response) {
   return [&runtime, &method, response = std::move(response)](
              grpc::CallbackServerContext* context, const grpc::ByteBuffer* /*request*/,
              grpc::ByteBuffer* out) -> grpc::ServerUnaryReactor* {
     const auto start = std::chrono::steady_clock::now();
-    *out = response;
     grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+    if (runtime.Draining()) {
+      reactor->Finish(ShuttingDown(method));
+      return reactor;
+    }
+    *out = response;
     reactor->Finish(grpc::Status::OK);
     runtime.LogCall(method, grpc::Status::OK, std::chrono::steady_clock::now() - start);
     return reactor;
@@ -97,6 +107,11 @@ RawUnaryHandler MakeUnimplementedHandler(CallRuntime& runtime, const MethodInfo&
       [&runtime, &method](grpc::CallbackServerContext* context, const grpc::ByteBuffer* /*request*/,
                           grpc::ByteBuffer* /*response*/) -> grpc::ServerUnaryReactor* {
         const auto start = std::chrono::steady_clock::now();
+        if (runtime.Draining()) {
+          grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+          reactor->Finish(ShuttingDown(method));
+          return reactor;
+        }
         const grpc::Status status(
             grpc::StatusCode::UNIMPLEMENTED,
             absl::StrCat(method.path, " is not implemented by this plugin (and not advertised)"));

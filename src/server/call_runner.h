@@ -11,6 +11,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <exception>
 #include <string>
 #include <utility>
@@ -44,7 +45,30 @@ struct CallRuntime {
   const std::string plugin_name;
   Logger logger;
   ElasticThreadPool& pool;
+  // Calls running plugin code (on a gRPC thread or the pool).
   std::atomic<int> in_flight{0};
+  // Set when the server starts stopping: from then on every call is refused
+  // with UNAVAILABLE before it reaches plugin code (see BeginCall).
+  std::atomic<bool> draining{false};
+  std::atomic<std::uint64_t> refused_while_draining{0};
+
+  // Counts a call in, unless the server is stopping. The increment comes
+  // before the check (both sequentially consistent, as is the store of
+  // `draining`), so the server either sees the call in `in_flight` and waits
+  // for it, or the call sees `draining` and is refused: none slips through.
+  bool BeginCall() {
+    in_flight.fetch_add(1);
+    if (!draining.load()) return true;
+    in_flight.fetch_sub(1);
+    refused_while_draining.fetch_add(1, std::memory_order_relaxed);
+    return false;
+  }
+  void EndCall() { in_flight.fetch_sub(1, std::memory_order_release); }
+  bool Draining() {
+    if (!draining.load(std::memory_order_acquire)) return false;
+    refused_while_draining.fetch_add(1, std::memory_order_relaxed);
+    return true;
+  }
 
   // Handing a call to the pool costs two thread switches, which on a VM is
   // most of a small call's server CPU (measured: ~100 µs of 300 for a
@@ -87,6 +111,9 @@ RawUnaryHandler MakeUnimplementedHandler(CallRuntime& runtime, const MethodInfo&
 absl::Status HandlerThrew(const MethodInfo& method, const char* what);
 grpc::Status ResponseTooLarge(const MethodInfo& method, std::size_t bytes);
 grpc::Status RequestNotParsed(const MethodInfo& method);
+// UNAVAILABLE: the server is stopping and no plugin code saw the call, so
+// the caller can safely try again (on the plugin's next instance).
+grpc::Status ShuttingDown(const MethodInfo& method);
 
 // A C++ exception escaping a handler becomes INTERNAL with its message: one
 // faulty call must not take the whole plugin (and every Pod it serves) down.
@@ -154,24 +181,26 @@ RawUnaryHandler MakeHandler(CallRuntime& runtime, const MethodInfo& method, Invo
              grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
              grpc::ByteBuffer* response) -> grpc::ServerUnaryReactor* {
     grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-    runtime.in_flight.fetch_add(1, std::memory_order_relaxed);
+    if (!runtime.BeginCall()) {
+      reactor->Finish(ShuttingDown(method));
+      return reactor;
+    }
     if (!method.runs_long && CallRuntime::BorrowGrpcThread()) {
       reactor->Finish(
           RunCall<Request, Response>(runtime, method, invoke, *context, *request, *response));
       CallRuntime::ReturnGrpcThread();
-      runtime.in_flight.fetch_sub(1, std::memory_order_relaxed);
+      runtime.EndCall();
       return reactor;
     }
     const bool queued =
         runtime.pool.Submit([&runtime, &method, &invoke, context, request, response, reactor]() {
           reactor->Finish(
               RunCall<Request, Response>(runtime, method, invoke, *context, *request, *response));
-          runtime.in_flight.fetch_sub(1, std::memory_order_relaxed);
+          runtime.EndCall();
         });
     if (!queued) {
-      runtime.in_flight.fetch_sub(1, std::memory_order_relaxed);
-      reactor->Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE,
-                                   method.path + ": the plugin server is shutting down"));
+      runtime.EndCall();
+      reactor->Finish(ShuttingDown(method));
     }
     return reactor;
   };

@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
@@ -26,6 +27,7 @@
 #include "server/call_runner.h"
 #include "server/capabilities.h"
 #include "server/elastic_thread_pool.h"
+#include "server/grpc_internals.h"
 #include "server/service_adapters.h"
 #include "server/service_set.h"
 #include "server/unix_socket.h"
@@ -246,20 +248,40 @@ class PluginServer::Impl {
 
   void DrainAndStop(absl::Duration grace) {
     const auto& log = runtime_->logger;
-    log.Info("stopping: no new calls, in-flight calls may finish",
+    log.Info("stopping: new calls are refused (UNAVAILABLE), calls in flight may finish",
              {{"grace_period", grace}, {"in_flight", runtime_->in_flight.load()}});
-    // gRPC refuses new calls at once, lets running ones finish until the
-    // deadline, then cancels them. It does not wait for handlers running on
-    // our pool (the loop below does), but it does wait, without limit, for a
-    // handler running on one of its own threads (see CallRuntime), even one
-    // that ignores its cancellation. So Shutdown runs on a thread of its own
-    // and is given up on after the grace period and the margin.
-    const absl::Time give_up = absl::Now() + grace + kHardStopMargin;
+    const absl::Time grace_end = absl::Now() + grace;
+    // gRPC 1.51 cancels (CANCELLED) every call that reaches a connection
+    // after its Shutdown began and before the client read the GOAWAY: calls
+    // no handler saw, which clients do not retry. So the server stops in
+    // steps of its own first. New calls are refused with UNAVAILABLE (the
+    // code clients retry) at the door, the health service says NOT_SERVING
+    // and the Unix socket disappears (a reconnecting client fails at once);
+    // the calls in flight finish; then every connection is dropped, which
+    // clients see as UNAVAILABLE for anything still on its way; only then
+    // does gRPC's Shutdown run, on a server without connections.
+    runtime_->draining.store(true);
+    if (auto* health = server_->GetHealthCheckService()) health->Shutdown();
+    if (!socket_path_.empty()) {
+      internal::RemoveUnixSocket(socket_path_);
+      socket_path_.clear();
+    }
+    while (runtime_->in_flight.load() > 0 && absl::Now() < grace_end) {
+      absl::SleepFor(absl::Milliseconds(5));
+    }
+    // Cancels what outlived the grace period, as gRPC's deadline would.
+    internal::DropAllConnections(*server_);
+
+    // gRPC's Shutdown does not wait for handlers running on our pool (the
+    // loop below does), but it does wait, without limit, for a handler
+    // running on one of its own threads (see CallRuntime), even one that
+    // ignores its cancellation. So it runs on a thread of its own and is
+    // given up on after the grace period and the margin.
+    const absl::Time give_up = std::max(grace_end, absl::Now()) + kHardStopMargin;
     auto grpc_stopped = std::make_shared<std::promise<void>>();
     std::future<void> grpc_stopped_future = grpc_stopped->get_future();
-    std::thread([server = server_.get(), grpc_stopped,
-                 deadline = std::chrono::system_clock::now() + absl::ToChronoMilliseconds(grace)] {
-      server->Shutdown(deadline);
+    std::thread([server = server_.get(), grpc_stopped] {
+      server->Shutdown(std::chrono::system_clock::now());
       grpc_stopped->set_value();
     }).detach();
     const bool grpc_done =
@@ -268,6 +290,7 @@ class PluginServer::Impl {
       absl::SleepFor(absl::Milliseconds(5));
     }
     bool drained = grpc_done && runtime_->in_flight.load() == 0 && pool_->Stop(absl::Seconds(1));
+    const std::uint64_t refused = runtime_->refused_while_draining.load();
     if (drained) {
       server_->Wait();
       server_.reset();
@@ -278,8 +301,7 @@ class PluginServer::Impl {
       // (the process is about to exit) rather than free memory under them.
       LeaveBehind(std::move(server_), std::move(pool_), std::move(adapted_), std::move(runtime_));
     }
-    if (!socket_path_.empty()) internal::RemoveUnixSocket(socket_path_);
-    if (runtime_) log.Info("stopped");
+    if (runtime_) log.Info("stopped", {{"refused_while_stopping", refused}});
     std::lock_guard lock(mu_);
     drained_ = drained;
   }

@@ -1,13 +1,17 @@
 // The plugin as a process: the command line, exit codes and signals, as
 // Kubernetes drives a container.
 #include <gmock/gmock.h>
+#include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <future>
+#include <map>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
@@ -52,6 +56,118 @@ TEST(PluginProcess, SigtermLetsTheCallInFlightFinishThenExitsZero) {
   EXPECT_EQ(plugin.Wait(), 0) << plugin.Stderr();
   EXPECT_FALSE(std::filesystem::exists(socket)) << "the socket must be removed on shutdown";
   EXPECT_THAT(plugin.Stderr(), HasSubstr("received signal"));
+}
+
+// Calls kept in flight on five connections (as the operator's pool) from the
+// moment it is created until the plugin process has exited; counts how
+// every call that ended after Stop() ended.
+class ContinuousLoad {
+ public:
+  ContinuousLoad(const std::filesystem::path& socket, int in_flight) : slots_(in_flight) {
+    for (int i = 0; i < 5; ++i) {
+      grpc::ChannelArguments args;
+      args.SetInt("cnpgi.test.channel", i);
+      stubs_.push_back(std::make_unique<grpc::GenericStub>(grpc::CreateCustomChannel(
+          "unix:" + socket.string(), grpc::InsecureChannelCredentials(), args)));
+    }
+    for (std::size_t i = 0; i < slots_.size(); ++i) {
+      slots_[i].stub = stubs_[i % stubs_.size()].get();
+      Issue(slots_[i]);
+    }
+  }
+
+  // Runs until `answered` calls succeeded; false if they did not (within
+  // 20 s).
+  bool AwaitAnswered(int answered) {
+    const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (ok_before_stop_ < answered && std::chrono::steady_clock::now() < give_up) {
+      Step(/*reissue=*/true, /*after_stop=*/false);
+    }
+    return ok_before_stop_ >= answered;
+  }
+
+  // Keeps the load on until `plugin` exits, then lets the calls in flight
+  // end. Answers the status codes of every call that ended meanwhile.
+  std::map<grpc::StatusCode, int> UntilExit(testing_support::Process& plugin, int& exit_code) {
+    std::atomic<bool> exited{false};
+    std::thread waiter([&] {
+      exit_code = plugin.Wait(std::chrono::seconds(60));
+      exited = true;
+    });
+    while (!exited) Step(/*reissue=*/true, /*after_stop=*/true);
+    waiter.join();
+    while (outstanding_ > 0) Step(/*reissue=*/false, /*after_stop=*/true);
+    return codes_;
+  }
+
+ private:
+  struct Slot {
+    grpc::GenericStub* stub = nullptr;
+    std::unique_ptr<grpc::ClientContext> context;
+    std::unique_ptr<grpc::GenericClientAsyncResponseReader> call;
+    grpc::ByteBuffer response;
+    grpc::Status status;
+  };
+
+  void Issue(Slot& s) {
+    s.context = std::make_unique<grpc::ClientContext>();
+    s.context->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+    s.response.Clear();
+    s.call = s.stub->PrepareUnaryCall(s.context.get(), "/cnpgi.identity.v1.Identity/Probe",
+                                      grpc::ByteBuffer(), &cq_);
+    s.call->StartCall();
+    s.call->Finish(&s.response, &s.status, &s);
+    ++outstanding_;
+  }
+
+  void Step(bool reissue, bool after_stop) {
+    void* tag = nullptr;
+    bool ok = false;
+    const auto next = cq_.AsyncNext(
+        &tag, &ok, std::chrono::system_clock::now() + std::chrono::milliseconds(10));
+    if (next != grpc::CompletionQueue::GOT_EVENT) return;
+    --outstanding_;
+    Slot& s = *static_cast<Slot*>(tag);
+    if (after_stop) {
+      ++codes_[s.status.error_code()];
+    } else if (s.status.ok()) {
+      ++ok_before_stop_;
+    }
+    if (reissue) Issue(s);
+  }
+
+  std::vector<Slot> slots_;
+  std::vector<std::unique_ptr<grpc::GenericStub>> stubs_;
+  grpc::CompletionQueue cq_;
+  int outstanding_ = 0;
+  int ok_before_stop_ = 0;
+  std::map<grpc::StatusCode, int> codes_;
+};
+
+// gRPC 1.51 cancels (CANCELLED) the calls that reach a connection after its
+// Shutdown began: calls no handler saw, which clients do not retry. A
+// stopping plugin must instead finish them or refuse them with UNAVAILABLE.
+// Several stops, since each one has its own timing.
+TEST(PluginProcess, SigtermUnderLoadEndsNoCallWithCancelled) {
+  int cancelled = 0;
+  for (int round = 0; round < 5; ++round) {
+    TempDir dir;
+    Process plugin(CNPGI_TEST_PLUGIN, {"--plugin-path", dir.path().string(), "--grace-period=2s"},
+                   dir.path());
+    ASSERT_TRUE(testing_support::WaitForListening(dir / kName)) << plugin.Stderr();
+    ContinuousLoad load(dir / kName, 16);
+    ASSERT_TRUE(load.AwaitAnswered(200));
+    plugin.Signal(SIGTERM);
+    int exit_code = -1;
+    std::map<grpc::StatusCode, int> codes = load.UntilExit(plugin, exit_code);
+    EXPECT_EQ(exit_code, 0) << plugin.Stderr();
+    for (const auto& [code, n] : codes) {
+      if (code == grpc::StatusCode::CANCELLED) cancelled += n;
+      EXPECT_TRUE(code == grpc::StatusCode::OK || code == grpc::StatusCode::UNAVAILABLE)
+          << "stop " << round << ": " << n << " calls ended with code " << code;
+    }
+  }
+  EXPECT_EQ(cancelled, 0);
 }
 
 TEST(PluginProcess, SigintStopsAnIdlePlugin) {
