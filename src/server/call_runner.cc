@@ -79,9 +79,9 @@ grpc::Status RequestNotParsed(const MethodInfo& method) {
 }
 
 grpc::Status ShuttingDown(const MethodInfo& method) {
-  return grpc::Status(grpc::StatusCode::UNAVAILABLE,
-                      absl::StrCat(method.path,
-                                   ": the plugin server is shutting down; the call was not run"));
+  return grpc::Status(
+      grpc::StatusCode::UNAVAILABLE,
+      absl::StrCat(method.path, ": the plugin server is shutting down; the call was not run"));
 }
 
 RawUnaryHandler MakeConstantHandler(CallRuntime& runtime, const MethodInfo& method,

@@ -6,8 +6,6 @@
 
 #include <grpcpp/server.h>
 
-#include <string_view>
-
 namespace cnpgi::internal {
 
 // Closes every connection of `server` at once, without starting its
@@ -16,14 +14,6 @@ namespace cnpgi::internal {
 // C call grpc_server_cancel_all_calls(), which, called before the server's
 // shutdown, disconnects its transports and leaves the listener as it is.
 void DropAllConnections(grpc::Server& server);
-
-// True when gRPC logged, from its POSIX TCP server (which serves Unix
-// sockets too), that accept() failed for a reason other than a transient
-// one. gRPC 1.51 then stops listening on that port for good, without any
-// other sign: the process lives on, deaf. Relies on the file name and the
-// message of that line ("Failed accept4: <reason>",
-// src/core/lib/iomgr/tcp_server_posix.cc).
-bool IsListenerFailure(std::string_view file, std::string_view message);
 
 }  // namespace cnpgi::internal
 

@@ -123,8 +123,8 @@ class ContinuousLoad {
   void Step(bool reissue, bool after_stop) {
     void* tag = nullptr;
     bool ok = false;
-    const auto next = cq_.AsyncNext(
-        &tag, &ok, std::chrono::system_clock::now() + std::chrono::milliseconds(10));
+    const auto next =
+        cq_.AsyncNext(&tag, &ok, std::chrono::system_clock::now() + std::chrono::milliseconds(10));
     if (next != grpc::CompletionQueue::GOT_EVENT) return;
     --outstanding_;
     Slot& s = *static_cast<Slot*>(tag);
