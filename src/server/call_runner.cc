@@ -84,6 +84,11 @@ grpc::Status ShuttingDown(const MethodInfo& method) {
       absl::StrCat(method.path, ": the plugin server is shutting down; the call was not run"));
 }
 
+grpc::Status NotStarted(const MethodInfo& method, const absl::Status& why) {
+  return grpc::Status(static_cast<grpc::StatusCode>(static_cast<int>(why.code())),
+                      absl::StrCat(method.path, ": the call was not run: ", why.message()));
+}
+
 RawUnaryHandler MakeConstantHandler(CallRuntime& runtime, const MethodInfo& method,
                                     grpc::ByteBuffer response) {
   return [&runtime, &method, response = std::move(response)](

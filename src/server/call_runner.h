@@ -114,6 +114,8 @@ grpc::Status RequestNotParsed(const MethodInfo& method);
 // UNAVAILABLE: the server is stopping and no plugin code saw the call, so
 // the caller can safely try again (on the plugin's next instance).
 grpc::Status ShuttingDown(const MethodInfo& method);
+// The call could not be handed to a thread (`why`, from the pool).
+grpc::Status NotStarted(const MethodInfo& method, const absl::Status& why);
 
 // A C++ exception escaping a handler becomes INTERNAL with its message: one
 // faulty call must not take the whole plugin (and every Pod it serves) down.
@@ -192,15 +194,20 @@ RawUnaryHandler MakeHandler(CallRuntime& runtime, const MethodInfo& method, Invo
       runtime.EndCall();
       return reactor;
     }
-    const bool queued =
+    const absl::Status queued =
         runtime.pool.Submit([&runtime, &method, &invoke, context, request, response, reactor]() {
           reactor->Finish(
               RunCall<Request, Response>(runtime, method, invoke, *context, *request, *response));
           runtime.EndCall();
         });
-    if (!queued) {
+    if (!queued.ok()) {
+      // The task was dropped without running: answer for it here.
       runtime.EndCall();
-      reactor->Finish(ShuttingDown(method));
+      const grpc::Status status = queued.code() == absl::StatusCode::kUnavailable
+                                      ? ShuttingDown(method)
+                                      : NotStarted(method, queued);
+      runtime.LogCall(method, status, std::chrono::steady_clock::duration::zero());
+      reactor->Finish(status);
     }
     return reactor;
   };

@@ -24,6 +24,7 @@
 #include "cnpgi/wal/v1/wal.grpc.pb.h"
 #include "raw_calls.h"
 #include "server_fixture.h"
+#include "support/threads_cannot_start.h"
 #include "test_plugins.h"
 
 namespace cnpgi {
@@ -481,6 +482,38 @@ TEST(PluginServerTest, LongCallsInTwoServersOfOneProcessBlockNothing) {
   }
   gate.Open();
   for (auto& call : long_calls) EXPECT_TRUE(call.get().ok());
+}
+
+// When the system refuses a new thread, the call that needed one fails alone
+// (RESOURCE_EXHAUSTED, saying why) instead of taking the process down, and
+// the server still answers and stops.
+TEST(PluginServerTest, ACallThatCannotGetAThreadFailsAlone) {
+  Gate gate;
+  UnixServer fixture;
+  ASSERT_TRUE(fixture.Start(EverythingServer(&gate)).ok());
+  auto channel = fixture.NewChannel();
+  auto backup = backup::v1::Backup::NewStub(channel);
+  // Backups always run on the pool: this one holds its only thread.
+  auto first = std::async(std::launch::async, [&] {
+    backup::v1::BackupResult result;
+    return backup->Backup(Deadline(std::chrono::seconds(30)).get(), {}, &result);
+  });
+  ASSERT_TRUE(gate.AwaitWaiting(1));
+  grpc::Status second;
+  {
+    testing_support::ThreadsCannotStart refused;
+    backup::v1::BackupResult result;
+    second = backup->Backup(Deadline().get(), {}, &result);
+  }
+  EXPECT_EQ(second.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << second.error_message();
+  EXPECT_THAT(second.error_message(), HasSubstr("cannot start a thread"));
+  gate.Open();
+  EXPECT_TRUE(first.get().ok());
+  identity::v1::ProbeResponse probe;
+  EXPECT_TRUE(identity::v1::Identity::NewStub(channel)->Probe(Deadline().get(), {}, &probe).ok());
+  auto stopped =
+      std::async(std::launch::async, [&] { fixture.server().Shutdown(absl::Seconds(5)); });
+  EXPECT_EQ(stopped.wait_for(std::chrono::seconds(30)), std::future_status::ready);
 }
 
 TEST(PluginServerTest, ShutdownLetsInFlightCallsFinishThenRemovesTheSocket) {
