@@ -34,7 +34,7 @@ spdlog::level::level_enum LevelFor(grpc::StatusCode code) {
 }  // namespace
 
 void CallRuntime::LogCall(const MethodInfo& method, const grpc::Status& status,
-                          std::chrono::steady_clock::duration elapsed) const {
+                          std::chrono::steady_clock::duration elapsed) {
   if (status.ok()) {
     if (logger.ShouldLog(spdlog::level::debug)) {
       logger.Debug("call", {{"method", method.path},
@@ -45,11 +45,32 @@ void CallRuntime::LogCall(const MethodInfo& method, const grpc::Status& status,
   }
   const auto level = LevelFor(status.error_code());
   if (!logger.ShouldLog(level)) return;
-  logger.Log(level, "call failed",
-             {{"method", method.path},
-              {"code", ToAbslCode(status.error_code())},
-              {"message", status.error_message()},
-              {"duration", absl::FromChrono(elapsed)}});
+  const LogThrottle::Decision decision =
+      call_failures.Admit({&method, static_cast<int>(status.error_code())});
+  if (!decision.write) return;
+  if (decision.suppressed == 0) {
+    logger.Log(level, "call failed",
+               {{"method", method.path},
+                {"code", ToAbslCode(status.error_code())},
+                {"message", status.error_message()},
+                {"duration", absl::FromChrono(elapsed)}});
+  } else {
+    logger.Log(level, "call failed",
+               {{"method", method.path},
+                {"code", ToAbslCode(status.error_code())},
+                {"message", status.error_message()},
+                {"duration", absl::FromChrono(elapsed)},
+                {"suppressed", decision.suppressed}});
+  }
+}
+
+void CallRuntime::LogSuppressedCallFailures() {
+  for (const auto& [key, count] : call_failures.TakeSuppressed()) {
+    const auto* method = static_cast<const MethodInfo*>(key.scope);
+    const auto code = static_cast<grpc::StatusCode>(key.detail);
+    logger.Log(LevelFor(code), "call failures not logged",
+               {{"method", method->path}, {"code", ToAbslCode(code)}, {"suppressed", count}});
+  }
 }
 
 grpc::Status ToGrpcStatus(const absl::Status& status) {

@@ -19,6 +19,7 @@
 #include "absl/status/status.h"
 #include "cnpgi/call_context.h"
 #include "cnpgi/logging.h"
+#include "options/log_throttle.h"
 #include "server/elastic_thread_pool.h"
 #include "server/raw_callback_service.h"
 
@@ -91,10 +92,18 @@ struct CallRuntime {
   }
   static void ReturnGrpcThread() { calls_on_grpc_threads.fetch_sub(1, std::memory_order_release); }
 
-  // One line per failed call (method, code, message, duration); every call
-  // at debug level.
+  // One line per failed call (method, code, message, duration), throttled
+  // per method and code (a caller repeating a failing call must not flood
+  // the log): after a burst, one line per interval carries the count of the
+  // lines skipped since the previous one (`suppressed`). Every call at
+  // debug level, unthrottled: that level is asked for.
   void LogCall(const MethodInfo& method, const grpc::Status& status,
-               std::chrono::steady_clock::duration elapsed) const;
+               std::chrono::steady_clock::duration elapsed);
+  // One line per method and code with failures not logged since their last
+  // line, for when the server stops.
+  void LogSuppressedCallFailures();
+
+  LogThrottle call_failures;
 };
 
 grpc::Status ToGrpcStatus(const absl::Status& status);

@@ -291,6 +291,7 @@ class PluginServer::Impl {
     }
     bool drained = grpc_done && runtime_->in_flight.load() == 0 && pool_->Stop(absl::Seconds(1));
     const std::uint64_t refused = runtime_->refused_while_draining.load();
+    runtime_->LogSuppressedCallFailures();
     if (drained) {
       server_->Wait();
       server_.reset();

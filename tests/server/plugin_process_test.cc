@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <filesystem>
 #include <future>
 #include <map>
@@ -18,6 +19,8 @@
 
 #include "cnpgi/backup/v1/backup.grpc.pb.h"
 #include "cnpgi/identity/v1/identity.grpc.pb.h"
+#include "cnpgi/operator/v1/operator.grpc.pb.h"
+#include "nlohmann/json.hpp"
 #include "support/child_process.h"
 #include "support/temp_dir.h"
 
@@ -168,6 +171,59 @@ TEST(PluginProcess, SigtermUnderLoadEndsNoCallWithCancelled) {
     }
   }
   EXPECT_EQ(cancelled, 0);
+}
+
+// The lines of a JSON log; a line that is not a JSON object fails the test.
+std::vector<nlohmann::json> JsonLines(const std::string& log) {
+  std::vector<nlohmann::json> lines;
+  std::size_t start = 0;
+  while (start < log.size()) {
+    std::size_t end = log.find('\n', start);
+    if (end == std::string::npos) end = log.size();
+    const std::string line = log.substr(start, end - start);
+    start = end + 1;
+    if (line.empty()) continue;
+    nlohmann::json parsed = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+    EXPECT_TRUE(parsed.is_object()) << "not a JSON log line: " << line;
+    if (parsed.is_object()) lines.push_back(std::move(parsed));
+  }
+  return lines;
+}
+
+// A caller repeating a failing call must not flood the log (one line per
+// call made 98.8 MB in 30 s): lines are throttled per method and code, and
+// what was not written is counted, in the next line written or, at the
+// latest, when the plugin stops.
+TEST(PluginProcess, RepeatedFailuresAreThrottledAndCounted) {
+  TempDir dir;
+  Process plugin(CNPGI_TEST_PLUGIN, {"--plugin-path", dir.path().string(), "--log-format=json"},
+                 dir.path());
+  ASSERT_TRUE(testing_support::WaitForListening(dir / kName)) << plugin.Stderr();
+  auto channel =
+      grpc::CreateChannel("unix:" + (dir / kName).string(), grpc::InsecureChannelCredentials());
+  auto stub = operator_::v1::Operator::NewStub(channel);
+  constexpr int kCalls = 1000;
+  for (int i = 0; i < kCalls; ++i) {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    operator_::v1::OperatorMutateClusterResult result;
+    ASSERT_EQ(stub->MutateCluster(&context, {}, &result).error_code(),
+              grpc::StatusCode::UNIMPLEMENTED);
+  }
+  plugin.Signal(SIGTERM);
+  ASSERT_EQ(plugin.Wait(), 0) << plugin.Stderr();
+
+  int written = 0;
+  std::uint64_t suppressed = 0;
+  for (const nlohmann::json& line : JsonLines(plugin.Stderr())) {
+    if (line.value("method", "") != "/cnpgi.operator.v1.Operator/MutateCluster") continue;
+    EXPECT_EQ(line.value("code", ""), "UNIMPLEMENTED");
+    if (line.value("msg", "") == "call failed") ++written;
+    suppressed += line.value("suppressed", std::uint64_t{0});
+  }
+  EXPECT_GE(written, 1);
+  EXPECT_LT(written, kCalls / 10) << "the failures were not throttled";
+  EXPECT_EQ(written + suppressed, std::uint64_t{kCalls}) << "failures went uncounted";
 }
 
 TEST(PluginProcess, SigintStopsAnIdlePlugin) {
