@@ -6,6 +6,9 @@
 
 #include <grpcpp/server.h>
 
+#include <optional>
+#include <string_view>
+
 namespace cnpgi::internal {
 
 // Closes every connection of `server` at once, without starting its
@@ -14,6 +17,25 @@ namespace cnpgi::internal {
 // C call grpc_server_cancel_all_calls(), which, called before the server's
 // shutdown, disconnects its transports and leaves the listener as it is.
 void DropAllConnections(grpc::Server& server);
+
+// The reason, when gRPC logged that it closed a connection during its
+// handshake (a TLS client refused, a client without ALPN "h2", a peer that
+// hung up), without gRPC's debugging details. gRPC logs it at DEBUG level
+// only, without the peer's address. Relies on the file and the message of
+// that line (chttp2_server.cc: "Handshaking failed: <status>").
+struct HandshakeFailureLine {
+  std::string_view reason;
+  // The SDK's client certificate verifier refused the client, and has
+  // logged why already.
+  bool refused_by_verifier = false;
+};
+std::optional<HandshakeFailureLine> HandshakeFailure(std::string_view file,
+                                                     std::string_view message);
+
+// True for the line OpenSSL's failures also get (ssl_transport_security.cc:
+// "Handshake failed with fatal error ..."), at ERROR level, which the
+// HandshakeFailure() line repeats.
+bool IsTlsHandshakeDetail(std::string_view file, std::string_view message);
 
 }  // namespace cnpgi::internal
 

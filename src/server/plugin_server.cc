@@ -28,6 +28,7 @@
 #include "server/capabilities.h"
 #include "server/elastic_thread_pool.h"
 #include "server/grpc_internals.h"
+#include "server/grpc_log.h"
 #include "server/service_adapters.h"
 #include "server/service_set.h"
 #include "server/unix_socket.h"
@@ -180,6 +181,11 @@ class PluginServer::Impl {
     absl::StatusOr<internal::Capabilities> capabilities = internal::DeriveCapabilities(services);
     if (!capabilities.ok()) return capabilities.status();
 
+    // Every line of the server, gRPC's own included, goes through this
+    // logger, in the format chosen on the command line.
+    Logger logger(MakeLogger(metadata_.name, options.log_format, options.log_level));
+    grpc_log_ = std::make_unique<internal::GrpcLogRoute>(logger);
+
     std::shared_ptr<grpc::ServerCredentials> credentials;
     std::string address;
     std::string transport;
@@ -187,7 +193,8 @@ class PluginServer::Impl {
       const internal::MutualTlsFiles files{options.server_cert, options.server_key,
                                            options.client_cert};
       // Validates the files too, with errors naming the file and its flag.
-      auto made = internal::MakeMutualTlsServerCredentials(files, options.tls_reload_interval);
+      auto made =
+          internal::MakeMutualTlsServerCredentials(files, options.tls_reload_interval, logger);
       if (!made.ok()) return made.status();
       credentials = *std::move(made);
       auto listen = options.GrpcListenAddress();
@@ -204,9 +211,7 @@ class PluginServer::Impl {
     }
 
     pool_ = std::make_unique<internal::ElasticThreadPool>();
-    runtime_ = std::make_unique<internal::CallRuntime>(
-        metadata_.name, Logger(MakeLogger(metadata_.name, options.log_format, options.log_level)),
-        *pool_);
+    runtime_ = std::make_unique<internal::CallRuntime>(metadata_.name, logger, *pool_);
     adapted_ = internal::AdaptServices(services, *capabilities, ToProto(metadata_), *runtime_);
 
     // Standard health checking (grpc.health.v1) and reflection, so that
@@ -319,6 +324,8 @@ class PluginServer::Impl {
   State state_ = State::kNew;
   std::string listening_address_;
   bool drained_ = true;
+  // Last: destroyed first.
+  std::unique_ptr<internal::GrpcLogRoute> grpc_log_;
 };
 
 PluginServer::PluginServer(PluginMetadata metadata)

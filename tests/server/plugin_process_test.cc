@@ -23,6 +23,9 @@
 #include "nlohmann/json.hpp"
 #include "support/child_process.h"
 #include "support/temp_dir.h"
+#include "support/test_certificates.h"
+#include "support/tls_channel.h"
+#include "support/tls_probe.h"
 
 namespace cnpgi {
 namespace {
@@ -224,6 +227,86 @@ TEST(PluginProcess, RepeatedFailuresAreThrottledAndCounted) {
   EXPECT_GE(written, 1);
   EXPECT_LT(written, kCalls / 10) << "the failures were not throttled";
   EXPECT_EQ(written + suppressed, std::uint64_t{kCalls}) << "failures went uncounted";
+}
+
+// With --log-format=json every line of the process is JSON with the
+// plugin's name: the SDK's, gRPC's own, and those about connections refused
+// before any call (a client certificate that is not trusted, TLS 1.2, no
+// ALPN "h2", plaintext), which say why, and what certificate was presented.
+TEST(PluginProcess, EveryLineOfTheProcessIsInTheChosenFormat) {
+  TempDir dir;
+  const testing_support::Certificate server = testing_support::MakeServerCertificate();
+  const testing_support::Certificate client = testing_support::MakeClientCertificate();
+  const auto server_files = testing_support::WritePemFiles(dir.path(), "server", server);
+  const auto client_files = testing_support::WritePemFiles(dir.path(), "client", client);
+  Process plugin(CNPGI_TEST_PLUGIN,
+                 {"--server-address=127.0.0.1:0", "--server-cert=" + server_files.cert.string(),
+                  "--server-key=" + server_files.key.string(),
+                  "--client-cert=" + client_files.cert.string(), "--log-format=json"},
+                 dir.path());
+  // The port the system chose, from the start-up line.
+  std::string address;
+  for (int i = 0; i < 2000 && address.empty(); ++i) {
+    for (const nlohmann::json& line : JsonLines(plugin.Stderr())) {
+      if (line.value("msg", "") == "plugin server started") address = line.value("address", "");
+    }
+    if (address.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_FALSE(address.empty()) << plugin.Stderr();
+  const int port = std::stoi(address.substr(address.rfind(':') + 1));
+
+  auto metadata = [](const std::shared_ptr<grpc::Channel>& channel) {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+    identity::v1::GetPluginMetadataResponse response;
+    return identity::v1::Identity::NewStub(channel)->GetPluginMetadata(&context, {}, &response);
+  };
+  EXPECT_TRUE(metadata(testing_support::MakeMutualTlsChannel(address, server, client)).ok());
+  EXPECT_FALSE(
+      metadata(testing_support::MakeMutualTlsChannel(
+                   address, server, testing_support::MakeClientCertificate("cnpgi-test-stranger")))
+          .ok());
+  EXPECT_FALSE(metadata(testing_support::MakeInsecureChannel(address)).ok());
+  testing_support::TlsProbeOptions probe;
+  probe.server_name = std::string(testing_support::kTestServerName);
+  probe.trusted_server_cert_pem = server.cert_pem;
+  probe.client_cert_pem = client.cert_pem;
+  probe.client_key_pem = client.key_pem;
+  probe.min_version = probe.max_version = testing_support::TlsVersion::k1_2;
+  EXPECT_FALSE(testing_support::ProbeTls("127.0.0.1", port, probe).ok());
+  probe.min_version = probe.max_version = testing_support::TlsVersion::k1_3;
+  probe.alpn = "http/1.1";
+  EXPECT_FALSE(testing_support::ProbeTls("127.0.0.1", port, probe).ok());
+
+  // The server may log a refusal just after the client saw the connection
+  // close: wait for the lines (bounded) before stopping it.
+  std::vector<std::string> handshake_failures;
+  bool stranger_named = false;
+  auto read_log = [&] {
+    handshake_failures.clear();
+    stranger_named = false;
+    for (const nlohmann::json& line : JsonLines(plugin.Stderr())) {
+      if (line.value("msg", "") == "connection closed during its handshake") {
+        handshake_failures.push_back(line.value("reason", ""));
+      }
+      stranger_named |=
+          line.value("peer_certificate", "").find("CN=cnpgi-test-stranger") != std::string::npos;
+    }
+    return stranger_named && handshake_failures.size() >= 3;
+  };
+  for (int i = 0; i < 2000 && !read_log(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_TRUE(stranger_named) << plugin.Stderr();
+  EXPECT_THAT(handshake_failures, ::testing::Contains(HasSubstr("no shared cipher")));
+  EXPECT_THAT(handshake_failures, ::testing::Contains(HasSubstr("ALPN")));
+  EXPECT_THAT(handshake_failures, ::testing::Contains(HasSubstr("wrong version number")));
+
+  plugin.Signal(SIGTERM);
+  ASSERT_EQ(plugin.Wait(), 0) << plugin.Stderr();
+  for (const nlohmann::json& line : JsonLines(plugin.Stderr())) {
+    EXPECT_EQ(line.value("logger", ""), kName) << line.dump();
+  }
 }
 
 TEST(PluginProcess, SigintStopsAnIdlePlugin) {
