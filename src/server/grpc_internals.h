@@ -18,6 +18,13 @@ namespace cnpgi::internal {
 // shutdown, disconnects its transports and leaves the listener as it is.
 void DropAllConnections(grpc::Server& server);
 
+// True when gRPC logged, from its POSIX TCP server (which serves Unix
+// sockets too), that accept() failed for a reason other than a transient
+// one. gRPC 1.51 then stops listening on that port for good, without any
+// other sign: the process lives on, deaf. Relies on the file and the message
+// of that line (tcp_server_posix.cc: "Failed accept4: <reason>").
+bool IsListenerFailure(std::string_view file, std::string_view message);
+
 // The reason, when gRPC logged that it closed a connection during its
 // handshake (a TLS client refused, a client without ALPN "h2", a peer that
 // hung up), without gRPC's debugging details. gRPC logs it at DEBUG level

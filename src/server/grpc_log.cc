@@ -48,16 +48,23 @@ std::string_view BaseName(std::string_view path) {
 void Write(gpr_log_func_args* args) {
   const std::string_view file = args->file != nullptr ? args->file : "";
   const std::string_view message = args->message != nullptr ? args->message : "";
+  const bool listener_failure = IsListenerFailure(file, message);
   Registry& registry = TheRegistry();
   Logger logger;
   {
     std::lock_guard lock(registry.mu);
     logger = registry.routes.empty() ? registry.fallback : registry.routes.back()->logger();
+    if (listener_failure) {
+      for (const GrpcLogRoute* route : registry.routes) route->ListenerFailed();
+    }
   }
   spdlog::level::level_enum level = LevelOf(args->severity);
   std::string_view text = message;
   std::string_view reason;
-  if (std::optional<HandshakeFailureLine> failure = HandshakeFailure(file, message)) {
+  if (listener_failure) {
+    text = "cannot accept connections any more";
+    reason = message;
+  } else if (std::optional<HandshakeFailureLine> failure = HandshakeFailure(file, message)) {
     // The verifier's own line says it already, with the certificate.
     level = failure->refused_by_verifier ? spdlog::level::debug : spdlog::level::warn;
     text = "connection closed during its handshake";
@@ -86,7 +93,8 @@ void Install() {
 
 }  // namespace
 
-GrpcLogRoute::GrpcLogRoute(Logger logger) : logger_(std::move(logger)) {
+GrpcLogRoute::GrpcLogRoute(Logger logger, std::function<void()> on_listener_failure)
+    : logger_(std::move(logger)), on_listener_failure_(std::move(on_listener_failure)) {
   Registry& registry = TheRegistry();
   {
     std::lock_guard lock(registry.mu);

@@ -2,6 +2,9 @@
 #ifndef CNPGI_SRC_SERVER_GRPC_LOG_H_
 #define CNPGI_SRC_SERVER_GRPC_LOG_H_
 
+#include <functional>
+#include <string_view>
+
 #include "cnpgi/logging.h"
 
 namespace cnpgi::internal {
@@ -18,17 +21,26 @@ namespace cnpgi::internal {
 // The first one makes gRPC pass every line on (gpr_set_log_verbosity), the
 // logger's level deciding, unless GRPC_VERBOSITY is set; when the last one
 // is gone, gRPC's lines keep going through the last logger.
+//
+// `on_listener_failure` is called when gRPC reports that a listener stopped
+// accepting connections for good (for every route: gRPC does not say which
+// server). It runs on a gRPC thread that may hold gRPC's locks: it must only
+// take note, never call into gRPC.
 class GrpcLogRoute {
  public:
-  explicit GrpcLogRoute(Logger logger);
+  GrpcLogRoute(Logger logger, std::function<void()> on_listener_failure);
   ~GrpcLogRoute();
   GrpcLogRoute(const GrpcLogRoute&) = delete;
   GrpcLogRoute& operator=(const GrpcLogRoute&) = delete;
 
   const Logger& logger() const { return logger_; }
+  void ListenerFailed() const {
+    if (on_listener_failure_) on_listener_failure_();
+  }
 
  private:
   Logger logger_;
+  std::function<void()> on_listener_failure_;
 };
 
 }  // namespace cnpgi::internal

@@ -5,11 +5,14 @@
 #include <grpcpp/health_check_service_interface.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <exception>
@@ -77,6 +80,27 @@ std::string CapabilityNames(const identity::v1::GetPluginCapabilitiesResponse& c
     names.push_back(identity::v1::PluginCapability::Service::Type_Name(c.service().type()));
   }
   return absl::StrJoin(names, ",");
+}
+
+// The soft limit on open files, what accept() runs into.
+std::uint64_t OpenFilesLimit() {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return 0;
+  return limit.rlim_cur;
+}
+
+// Raises the soft limit on open files to the hard limit, as Go programs do
+// at start-up: each connection costs a descriptor, and a plugin that runs
+// out cannot accept connections any more. The soft limit is often 1024 where
+// the hard one is far higher.
+void RaiseOpenFilesLimit(const Logger& log) {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur >= limit.rlim_max) return;
+  const rlim_t before = limit.rlim_cur;
+  limit.rlim_cur = limit.rlim_max;
+  if (setrlimit(RLIMIT_NOFILE, &limit) != 0) {
+    log.Warn("cannot raise the open files limit", {{"soft", before}, {"hard", limit.rlim_max}});
+  }
 }
 
 }  // namespace
@@ -166,6 +190,11 @@ class PluginServer::Impl {
 
   const Logger* logger() const { return runtime_ ? &runtime_->logger : nullptr; }
 
+  // True once gRPC reported that the server can no longer accept
+  // connections (see GrpcLogRoute): it serves the connections it has, and
+  // no other.
+  bool listener_failed() const { return listener_failed_.load(std::memory_order_acquire); }
+
  private:
   enum class State { kNew, kStarting, kServing, kStopping, kStopped };
 
@@ -184,7 +213,8 @@ class PluginServer::Impl {
     // Every line of the server, gRPC's own included, goes through this
     // logger, in the format chosen on the command line.
     Logger logger(MakeLogger(metadata_.name, options.log_format, options.log_level));
-    grpc_log_ = std::make_unique<internal::GrpcLogRoute>(logger);
+    grpc_log_ = std::make_unique<internal::GrpcLogRoute>(
+        logger, [this] { listener_failed_.store(true, std::memory_order_release); });
 
     std::shared_ptr<grpc::ServerCredentials> credentials;
     std::string address;
@@ -247,7 +277,8 @@ class PluginServer::Impl {
                            {"transport", transport},
                            {"address", listening_address_},
                            {"capabilities", CapabilityNames(capabilities->identity)},
-                           {"sdk", kSdkVersion}});
+                           {"sdk", kSdkVersion},
+                           {"max_open_files", OpenFilesLimit()}});
     return absl::OkStatus();
   }
 
@@ -324,7 +355,8 @@ class PluginServer::Impl {
   State state_ = State::kNew;
   std::string listening_address_;
   bool drained_ = true;
-  // Last: destroyed first.
+  std::atomic<bool> listener_failed_{false};
+  // Last: destroyed first, as its callback uses the members above.
   std::unique_ptr<internal::GrpcLogRoute> grpc_log_;
 };
 
@@ -429,21 +461,34 @@ int PluginServer::run(int argc, char** argv) {
   sigaddset(&signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
+  RaiseOpenFilesLimit(
+      Logger(MakeLogger(program, command->options.log_format, command->options.log_level)));
   if (absl::Status started = Start(command->options); !started.ok()) {
     std::fprintf(stderr, "%s: cannot start: %s\n", program.c_str(),
                  std::string(started.message()).c_str());
     return 1;
   }
-  int signal_number = 0;
-  while (sigwait(&signals, &signal_number) != 0) {
-  }
+  // Until a signal comes, or gRPC reports that the server can no longer
+  // accept connections: then the plugin stops and exits non-zero, so that
+  // Kubernetes restarts it, rather than living on deaf.
   const Logger* log = impl_->logger();
-  log->Info("received signal, shutting down", {{"signal", strsignal(signal_number)}});
+  const timespec tick{0, 100 * 1000 * 1000};
+  int signal_number = 0;
+  while (signal_number <= 0 && !impl_->listener_failed()) {
+    signal_number = sigtimedwait(&signals, nullptr, &tick);
+  }
+  const bool failed = signal_number <= 0;
+  if (failed) {
+    log->Error(
+        "stopping: the plugin cannot accept connections any more; exiting non-zero so "
+        "that it is restarted");
+  } else {
+    log->Info("received signal, shutting down", {{"signal", strsignal(signal_number)}});
+  }
 
   const absl::Duration grace = command->options.grace_period;
   std::thread stopper([this, grace] { Shutdown(grace); });
-  // A second signal while draining means "now".
-  const timespec tick{0, 100 * 1000 * 1000};
+  // A (second) signal while draining means "now".
   while (!impl_->WaitFor(absl::ZeroDuration())) {
     if (sigtimedwait(&signals, nullptr, &tick) > 0) {
       log->Warn("second signal: exiting without waiting for in-flight calls");
@@ -452,7 +497,7 @@ int PluginServer::run(int argc, char** argv) {
     }
   }
   stopper.join();
-  return impl_->drained() ? 0 : 1;
+  return !failed && impl_->drained() ? 0 : 1;
 }
 
 }  // namespace cnpgi

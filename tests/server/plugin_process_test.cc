@@ -5,10 +5,15 @@
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <cstdio>
 #include <filesystem>
 #include <future>
 #include <map>
@@ -307,6 +312,71 @@ TEST(PluginProcess, EveryLineOfTheProcessIsInTheChosenFormat) {
   for (const nlohmann::json& line : JsonLines(plugin.Stderr())) {
     EXPECT_EQ(line.value("logger", ""), kName) << line.dump();
   }
+}
+
+// The plugin under /bin/sh, which first runs `shell` (e.g. a ulimit).
+std::vector<std::string> UnderShell(const std::string& shell, std::vector<std::string> args) {
+  std::vector<std::string> out = {"-c", shell + " && exec \"$0\" \"$@\"", CNPGI_TEST_PLUGIN};
+  out.insert(out.end(), args.begin(), args.end());
+  return out;
+}
+
+// A connection to the Unix socket at `path` that stays open, or -1.
+int ConnectUnix(const std::filesystem::path& path) {
+  const int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_un address{};
+  address.sun_family = AF_UNIX;
+  std::snprintf(address.sun_path, sizeof(address.sun_path), "%s", path.c_str());
+  if (fd >= 0 && connect(fd, reinterpret_cast<const sockaddr*>(&address), sizeof(address)) != 0) {
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+// As Go programs do: the soft limit on open files goes up to the hard one
+// at start-up (it is often 1024 where the hard one is far higher).
+TEST(PluginProcess, RaisesItsOpenFilesLimitToTheHardLimit) {
+  rlimit limit{};
+  ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &limit), 0);
+  ASSERT_GT(limit.rlim_max, 64u) << "the hard limit is too low for this test";
+  TempDir dir;
+  Process plugin(
+      "/bin/sh",
+      UnderShell("ulimit -S -n 64", {"--plugin-path", dir.path().string(), "--log-format=json"}),
+      dir.path());
+  ASSERT_TRUE(testing_support::WaitForListening(dir / kName)) << plugin.Stderr();
+  plugin.Signal(SIGTERM);
+  ASSERT_EQ(plugin.Wait(), 0) << plugin.Stderr();
+  std::uint64_t max_open_files = 0;
+  for (const nlohmann::json& line : JsonLines(plugin.Stderr())) {
+    if (line.value("msg", "") == "plugin server started") {
+      max_open_files = line.value("max_open_files", std::uint64_t{0});
+    }
+  }
+  EXPECT_EQ(max_open_files, limit.rlim_max);
+}
+
+// gRPC 1.51 stops accepting for good once accept() fails for lack of
+// descriptors, and says nothing more: a plugin alive and deaf, which
+// Kubernetes does not restart. The plugin must exit non-zero instead.
+TEST(PluginProcess, ExitsNonZeroWhenItCanNoLongerAcceptConnections) {
+  TempDir dir;
+  Process plugin("/bin/sh",
+                 UnderShell("ulimit -n 64", {"--plugin-path", dir.path().string(),
+                                             "--grace-period=2s", "--log-format=json"}),
+                 dir.path());
+  ASSERT_TRUE(testing_support::WaitForListening(dir / kName)) << plugin.Stderr();
+  std::vector<int> connections;
+  for (int i = 0; i < 100; ++i) {
+    const int fd = ConnectUnix(dir / kName);
+    if (fd < 0) break;  // the plugin has stopped (and removed its socket)
+    connections.push_back(fd);
+  }
+  const int exit_code = plugin.Wait(std::chrono::seconds(60));
+  for (int fd : connections) close(fd);
+  EXPECT_EQ(exit_code, 1) << plugin.Stderr();
+  EXPECT_THAT(plugin.Stderr(), HasSubstr("cannot accept connections any more"));
 }
 
 TEST(PluginProcess, SigintStopsAnIdlePlugin) {

@@ -78,7 +78,7 @@ class LogCapture {
   LogCapture()
       : sink_(std::make_shared<MemorySink>()),
         logger_(MakeLogger("tls-test", LogFormat::kText, spdlog::level::trace, sink_)),
-        grpc_lines_(logger_) {}
+        grpc_lines_(logger_, nullptr) {}
   const Logger& logger() const { return logger_; }
   std::string Text() { return sink_->Text(); }
 
