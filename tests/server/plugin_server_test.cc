@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <future>
 #include <thread>
 #include <vector>
@@ -528,11 +529,25 @@ TEST(PluginServerTest, ShutdownLetsInFlightCallsFinishThenRemovesTheSocket) {
     return status.ok() ? result.backup_id() : "error: " + status.error_message();
   });
   ASSERT_TRUE(gate.AwaitWaiting(1));
-  auto stopped =
-      std::async(std::launch::async, [&] { fixture.server().Shutdown(absl::Seconds(20)); });
-  // Shutdown waits for the backup instead of cutting it short.
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  EXPECT_NE(stopped.wait_for(std::chrono::milliseconds(0)), std::future_status::ready);
+  std::atomic<bool> shutdown_returned{false};
+  auto stopped = std::async(std::launch::async, [&] {
+    fixture.server().Shutdown(absl::Seconds(20));
+    shutdown_returned = true;
+  });
+  // Shutdown has begun once new calls are refused (UNAVAILABLE), on the
+  // connection the backup keeps open.
+  grpc::Status refused;
+  for (int i = 0; i < 1000 && refused.error_code() != grpc::StatusCode::UNAVAILABLE; ++i) {
+    identity::v1::ProbeResponse probe;
+    refused = identity::v1::Identity::NewStub(channel)->Probe(Deadline().get(), {}, &probe);
+    if (refused.ok()) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_EQ(refused.error_code(), grpc::StatusCode::UNAVAILABLE) << refused.error_message();
+  EXPECT_THAT(refused.error_message(), HasSubstr("shutting down"));
+  // It waits for the backup instead of cutting it short, and the backup's
+  // answer reaches the client.
+  EXPECT_EQ(gate.waiting(), 1);
+  EXPECT_FALSE(shutdown_returned);
   gate.Open();
   EXPECT_EQ(backup.get(), "backup-1");
   stopped.get();
