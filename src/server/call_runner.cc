@@ -3,6 +3,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "helpers/internal.h"
 
 namespace cnpgi::internal {
 namespace {
@@ -75,8 +76,10 @@ void CallRuntime::LogSuppressedCallFailures() {
 
 grpc::Status ToGrpcStatus(const absl::Status& status) {
   if (status.ok()) return grpc::Status::OK;
-  return grpc::Status(static_cast<grpc::StatusCode>(static_cast<int>(status.code())),
-                      std::string(status.message()));
+  const absl::string_view message = status.message();
+  return grpc::Status(
+      static_cast<grpc::StatusCode>(static_cast<int>(status.code())),
+      CutToBytes(std::string_view(message.data(), message.size()), kMaxStatusMessageBytes));
 }
 
 absl::Status HandlerThrew(const MethodInfo& method, const char* what) {

@@ -30,6 +30,15 @@ namespace cnpgi::internal {
 // not name the plugin's mistake, so the SDK refuses it first.
 inline constexpr std::size_t kMaxResponseBytes = 4u << 20;
 
+// The longest error message sent; longer ones are cut, saying how long they
+// were. The message travels in an HTTP/2 header (grpc-message,
+// percent-encoded: up to three bytes per byte) and gRPC C++ clients refuse
+// headers over 8 KiB ("received initial metadata size exceeds limit",
+// instead of the plugin's code and message); grpc-go, the operator's,
+// accepts more, but writes plugin errors into conditions and the Backup's
+// status, where a message echoing a large value helps nobody.
+inline constexpr std::size_t kMaxStatusMessageBytes = 2u << 10;
+
 struct MethodInfo {
   std::string path;          // "/cnpgi.wal.v1.WAL/Archive"
   std::string request_type;  // "cnpgi.wal.v1.WALArchiveRequest"
@@ -107,6 +116,8 @@ struct CallRuntime {
   LogThrottle call_failures;
 };
 
+// The status a plugin returned, its message cut after
+// kMaxStatusMessageBytes.
 grpc::Status ToGrpcStatus(const absl::Status& status);
 
 // Answers a constant, pre-serialized response (capabilities, metadata,

@@ -345,6 +345,22 @@ TEST(PluginServerTest, OversizedAnswerIsRefusedWithAClearMessage) {
   EXPECT_THAT(status.error_message(), HasSubstr("4 MiB"));
 }
 
+// An error message that echoes a large value whole must still reach the
+// caller with its code: the message is cut, saying how long it was.
+TEST(PluginServerTest, AHugeErrorMessageIsCutAndDelivered) {
+  UnixServer fixture;
+  ASSERT_TRUE(fixture.Start(EverythingServer()).ok());
+  operator_::v1::OperatorMutateClusterRequest request;
+  request.set_definition("huge-error");
+  operator_::v1::OperatorMutateClusterResult result;
+  const grpc::Status status = operator_::v1::Operator::NewStub(fixture.NewChannel())
+                                  ->MutateCluster(Deadline().get(), request, &result);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << status.error_message();
+  EXPECT_THAT(status.error_message(), ::testing::StartsWith("bad value xxx"));
+  EXPECT_THAT(status.error_message(), ::testing::EndsWith("...(3145738 bytes)"));
+  EXPECT_LE(status.error_message().size(), (2u << 10) + 32);
+}
+
 TEST(PluginServerTest, MalformedRequestIsInvalidArgumentNamingTheMessage) {
   UnixServer fixture;
   ASSERT_TRUE(fixture.Start(EverythingServer()).ok());
