@@ -44,6 +44,10 @@ namespace {
 // cancellation: the server stops waiting for them.
 constexpr absl::Duration kHardStopMargin = absl::Seconds(5);
 
+// How long a new connection has to complete its handshake (TLS, then the
+// HTTP/2 preface) before the server closes it.
+constexpr absl::Duration kHandshakeTimeout = absl::Seconds(10);
+
 // Keeps what calls that ignored their cancellation still use, for the rest
 // of the process: never destroyed, and reachable (not a leak to sanitizers).
 template <class... Parts>
@@ -250,6 +254,14 @@ class PluginServer::Impl {
     grpc::reflection::InitProtoReflectionServerBuilderPlugin();
     grpc::ServerBuilder builder;
     for (auto& service : adapted_->grpc_services) builder.RegisterService(service.get());
+    // A connection costs about 25 KiB while it waits for its handshake
+    // (docs/benchmarks.md, "Hardening"), and over TCP anyone who can reach
+    // the port can open them: gRPC's default (120 s) lets a client that
+    // never completes the mutual-TLS handshake hold 2.5 MiB per connection
+    // opened per second. The operator's handshakes take milliseconds (its
+    // whole connection acquisition has 5 s).
+    builder.AddChannelArgument(GRPC_ARG_SERVER_HANDSHAKE_TIMEOUT_MS,
+                               static_cast<int>(absl::ToInt64Milliseconds(kHandshakeTimeout)));
     int port = 0;
     builder.AddListeningPort(address, credentials, options.uses_tcp() ? &port : nullptr);
     server_ = builder.BuildAndStart();
