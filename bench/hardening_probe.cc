@@ -5,9 +5,9 @@
 //   hardening_probe [--plugin BIN] [--cluster FILE] [MODE...]
 //
 // Modes (all of them when none is named):
-//   descriptors  the plugin runs with `ulimit -n 256`; 400 connections are
-//                opened, 300 closed again: is a new connection accepted
-//                again, or does the plugin exit non-zero (and how fast)?
+//   descriptors  the plugin runs with `ulimit -n 256` and 400 connections
+//                are opened: does it exit non-zero (and how fast), or, once
+//                300 are closed again, accept a new connection, or neither?
 //   sigterm      MutateCluster at 16 in flight on 5 connections, SIGTERM,
 //                20 times: how many calls end CANCELLED (and with what)?
 //   logflood     100,000 identical failing calls: bytes of log written
@@ -245,7 +245,7 @@ grpc::Status CallOnce(const std::shared_ptr<grpc::Channel>& channel, const std::
 // ---------------------------------------------------------------------------
 
 void Descriptors(const Options& o, const fs::path& dir) {
-  std::fprintf(stderr, "descriptors: ulimit -n 256, 400 connections, then 300 closed\n");
+  std::fprintf(stderr, "descriptors: ulimit -n 256, 400 connections\n");
   Plugin plugin(o.plugin, o.name, dir, {"--grace-period=5s"}, "ulimit -n 256");
   const grpc::ByteBuffer empty;
   std::vector<int> fds;
@@ -254,53 +254,44 @@ void Descriptors(const Options& o, const fs::path& dir) {
     if (fd < 0) break;
     fds.push_back(fd);
   }
-  // Give the plugin the time to accept what it can (and fail on the rest).
-  std::this_thread::sleep_for(std::chrono::seconds(1));
-  const int at_peak = OpenDescriptors(plugin.pid());
-  for (int i = 0; i < 300 && !fds.empty(); ++i) {
-    close(fds.back());
-    fds.pop_back();
-  }
-  const auto closed_at = Clock::now();
+  const std::size_t opened = fds.size();
+  const auto opened_at = Clock::now();
+  // Either the plugin exits (it can no longer accept), or, 1 s later, 300
+  // connections are closed and a new one must be accepted; 30 s each.
   std::string outcome;
   double seconds = 0;
-  // Accepted again (a Probe on a new connection answers) or exited, within
-  // 30 s.
-  int attempt = 0;
-  while (Clock::now() - closed_at < std::chrono::seconds(30)) {
-    if (plugin.Exited(std::chrono::milliseconds(0))) {
-      seconds = Seconds(Clock::now() - closed_at);
-      outcome = "exited with code " + std::to_string(*plugin.exit_code());
-      break;
+  if (plugin.Exited(std::chrono::seconds(1))) {
+    seconds = Seconds(Clock::now() - opened_at);
+    outcome =
+        "exited with code " + std::to_string(*plugin.exit_code()) + ", its descriptors exhausted";
+  } else {
+    const int at_peak = OpenDescriptors(plugin.pid());
+    for (int i = 0; i < 300 && !fds.empty(); ++i) {
+      close(fds.back());
+      fds.pop_back();
     }
-    const grpc::Status s = CallOnce(plugin.Channel(++attempt), "/cnpgi.identity.v1.Identity/Probe",
-                                    empty, std::chrono::milliseconds(500));
-    if (s.ok()) {
-      seconds = Seconds(Clock::now() - closed_at);
-      outcome = "accepts connections again";
-      break;
+    const auto closed_at = Clock::now();
+    int attempt = 0;
+    while (outcome.empty() && Clock::now() - closed_at < std::chrono::seconds(30)) {
+      if (plugin.Exited(std::chrono::milliseconds(0))) {
+        outcome = "exited with code " + std::to_string(*plugin.exit_code()) +
+                  " after 300 connections were closed";
+      } else if (CallOnce(plugin.Channel(++attempt), "/cnpgi.identity.v1.Identity/Probe", empty,
+                          std::chrono::milliseconds(500))
+                     .ok()) {
+        outcome = "accepts connections again after 300 were closed";
+      }
     }
-  }
-  if (outcome.empty()) {
-    outcome = "alive (" + std::to_string(OpenDescriptors(plugin.pid())) +
-              " descriptors open) but accepts nothing, 30 s after the connections were closed";
-    seconds = 30;
+    seconds = Seconds(Clock::now() - closed_at);
+    if (outcome.empty()) {
+      outcome = "alive (" + std::to_string(OpenDescriptors(plugin.pid())) + " descriptors open, " +
+                std::to_string(at_peak) +
+                " at the peak) but accepting nothing, 30 s after 300 connections were closed";
+    }
   }
   for (int fd : fds) close(fd);
-  std::printf(
-      "| descriptors | %zu connections opened, %d descriptors in the plugin at the peak; "
-      "after 300 were closed: %s | %.2f s |\n",
-      fds.size() + 300, at_peak, outcome.c_str(), seconds);
-  const std::string log = plugin.Log();
-  const std::size_t at = log.find("descriptor");
-  if (at != std::string::npos) {
-    const std::size_t begin = log.rfind('\n', at);
-    const std::size_t end = log.find('\n', at);
-    std::fprintf(stderr, "  plugin said: %s\n",
-                 log.substr(begin == std::string::npos ? 0 : begin + 1,
-                            end == std::string::npos ? std::string::npos : end - begin - 1)
-                     .c_str());
-  }
+  std::printf("| descriptors | ulimit -n 256, %zu connections opened: %s | %.2f s |\n", opened,
+              outcome.c_str(), seconds);
 }
 
 // ---------------------------------------------------------------------------
