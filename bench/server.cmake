@@ -54,3 +54,11 @@ add_dependencies(server_bench
   server_sdk_plugin_static_nopie
   server_sdk_plugin_static_sharedrt
   bare_plugin bare_plugin_static bare_plugin_hr server_wal_client)
+
+# Hardening probes (descriptor exhaustion, SIGTERM under load, log floods,
+# idle connections) against server_sdk_plugin: docs/benchmarks.md.
+cnpgi_server_bench_executable(hardening_probe hardening_probe.cc
+  cnpgi::protocol gRPC::grpc++)
+target_compile_definitions(hardening_probe PRIVATE
+  CNPGI_BENCH_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
+add_dependencies(hardening_probe server_sdk_plugin)

@@ -8,6 +8,8 @@
 #ifndef CNPGI_ERRORS_H_
 #define CNPGI_ERRORS_H_
 
+#include <cstddef>
+#include <string>
 #include <string_view>
 
 #include "absl/status/status.h"
@@ -16,8 +18,20 @@
 
 namespace cnpgi {
 
+// A value that came from outside (a parameter, a label, a request field),
+// quoted for an error message: quotes, backslashes and control characters
+// escaped, and, beyond `max_bytes` bytes, cut at a character boundary with
+// the value's length: "abcdef...(3145728 bytes)". Messages that echo values
+// whole grow with them, past what the operator accepts (answers under
+// 4 MiB) and what Kubernetes shows in a condition (32 KiB): a 3 MiB label
+// value made a 6 MB answer that the user never saw. The SDK's helpers quote
+// every value they echo this way; use it for yours.
+inline constexpr std::size_t kQuotedValueBytes = 64;
+std::string QuoteValue(std::string_view value, std::size_t max_bytes = kQuotedValueBytes);
+
 // InvalidArgument for a bad plugin parameter:
-// "invalid parameter spec.plugins[1].parameters.retention=\"7x\": <reason>".
+// "invalid parameter spec.plugins[1].parameters.retention=\"7x\": <reason>"
+// (the value quoted with QuoteValue()).
 absl::Status InvalidParameterError(const ValidationError& error);
 // As above for a parameter known by name only (e.g. a request parameter).
 absl::Status InvalidParameterError(std::string_view name, std::string_view value,

@@ -86,8 +86,13 @@ class PluginServer {
   // life cycle. Start() validates everything, binds and starts serving; it
   // can be called once.
   absl::Status Start(const ServerOptions& options);
-  // Stops accepting calls, waits up to `grace` for in-flight calls, cancels
-  // the rest and releases the socket. Idempotent; safe from any thread.
+  // Stops the server: from the start, every new call is refused with
+  // UNAVAILABLE without reaching plugin code (the code clients retry), the
+  // health service answers NOT_SERVING and the Unix socket is removed;
+  // in-flight calls get up to `grace` to finish, then are cancelled; then
+  // every connection is closed (what a client still had on its way fails
+  // with UNAVAILABLE, never CANCELLED) and gRPC stops. Idempotent; safe from
+  // any thread.
   void Shutdown(absl::Duration grace);
   // Blocks until Shutdown() has completed.
   void Wait();

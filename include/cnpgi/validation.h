@@ -41,8 +41,12 @@ struct ValidationError {
   // "spec.plugins[1].parameters.retention: <message>".
   std::string ToString() const;
   // The protocol message. An empty path is sent as ["<root>"] because the
-  // operator indexes the first component.
+  // operator indexes the first component. A value longer than
+  // kMaxValueBytes and a message longer than kMaxMessageBytes are cut, with
+  // their length ("abc...(3145728 bytes)"), so that the answer always fits.
   void ToProto(operator_::v1::ValidationError& out) const;
+  static constexpr std::size_t kMaxValueBytes = 256;
+  static constexpr std::size_t kMaxMessageBytes = 4096;
 
   bool operator==(const ValidationError&) const = default;
 };
@@ -62,8 +66,9 @@ class ValidationErrors {
   std::vector<ValidationError>::const_iterator end() const { return errors_.end(); }
 
   // OK when empty; otherwise InvalidArgument listing every error
-  // ("invalid plugin configuration: <path>: <message>; ..."), for the RPCs
-  // that answer with a status rather than with validation errors.
+  // ("validation failed: <path>: <message>; ..."), for the RPCs that answer
+  // with a status rather than with validation errors. Each message is cut
+  // after ValidationError::kMaxMessageBytes.
   absl::Status ToStatus() const;
 
   // Appends every error to the answer of ValidateClusterCreate or

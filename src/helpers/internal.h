@@ -101,6 +101,11 @@ bool AppendJsonString(std::string_view text, std::string& out);
 // Length of the valid UTF-8 sequence starting at `p` (at most `end`), or 0.
 std::size_t Utf8SequenceLength(const char* p, const char* end);
 
+// `text` when it has at most `max_bytes` bytes; otherwise its start, cut at
+// a character boundary, and its length: "abc...(3145728 bytes)". For values
+// and messages that must stay small (see cnpgi::QuoteValue).
+std::string CutToBytes(std::string_view text, std::size_t max_bytes);
+
 // Member of `object` named `key` if `object` is an object that has it.
 const nlohmann::json* Member(const nlohmann::json* object, std::string_view key);
 

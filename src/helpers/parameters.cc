@@ -7,6 +7,7 @@
 #include <string>
 #include <system_error>
 
+#include "cnpgi/errors.h"
 #include "helpers/internal.h"
 
 namespace cnpgi {
@@ -16,7 +17,7 @@ using internal::Cat;
 
 absl::Status Invalid(std::string_view what, std::string_view text, std::string_view why) {
   return absl::InvalidArgumentError(
-      Cat("invalid ", what, " \"", text, "\"", why.empty() ? "" : ": ", why));
+      Cat("invalid ", what, " ", QuoteValue(text), why.empty() ? "" : ": ", why));
 }
 
 bool IsDecimalDigit(char c) { return c >= '0' && c <= '9'; }
@@ -75,7 +76,7 @@ absl::StatusOr<Quantity> Quantity::Parse(std::string_view text) {
     static constexpr std::string_view kBinary = "KMGTPE";
     const std::size_t power = kBinary.find(suffix[0]);
     if (power == std::string_view::npos) {
-      return Invalid(kWhat, text, Cat("unknown suffix \"", suffix, "\""));
+      return Invalid(kWhat, text, Cat("unknown suffix ", QuoteValue(suffix)));
     }
     shift = 10 * static_cast<int>(power + 1);
   } else if (suffix.size() > 1 && (suffix[0] == 'e' || suffix[0] == 'E')) {
@@ -85,7 +86,7 @@ absl::StatusOr<Quantity> Quantity::Parse(std::string_view text) {
     const auto result = std::from_chars(number.data(), number.data() + number.size(), value);
     if (number.empty() || result.ec != std::errc() || result.ptr != number.data() + number.size() ||
         value > 1000 || value < -1000) {
-      return Invalid(kWhat, text, Cat("bad exponent \"", suffix, "\""));
+      return Invalid(kWhat, text, Cat("bad exponent ", QuoteValue(suffix)));
     }
     exponent = value;
   } else if (suffix.size() <= 1) {
@@ -93,11 +94,11 @@ absl::StatusOr<Quantity> Quantity::Parse(std::string_view text) {
     static constexpr int kExponents[] = {-9, -6, -3, 0, 3, 6, 9, 12, 15, 18};
     const std::size_t index = suffix.empty() ? 3 : kDecimal.find(suffix[0]);
     if (index == std::string_view::npos || (!suffix.empty() && suffix[0] == ' ')) {
-      return Invalid(kWhat, text, Cat("unknown suffix \"", suffix, "\""));
+      return Invalid(kWhat, text, Cat("unknown suffix ", QuoteValue(suffix)));
     }
     exponent = kExponents[index];
   } else {
-    return Invalid(kWhat, text, Cat("unknown suffix \"", suffix, "\""));
+    return Invalid(kWhat, text, Cat("unknown suffix ", QuoteValue(suffix)));
   }
   // Significant digits only: drop leading zeros, fold trailing zeros into
   // the exponent.
@@ -213,8 +214,8 @@ absl::StatusOr<absl::Duration> ParseDuration(std::string_view text) {
       while (end < rest.size() && !IsDecimalDigit(rest[end]) && rest[end] != '.') ++end;
       return Invalid(kWhat, text,
                      rest.empty() ? std::string("missing unit (use ns, us, ms, s, m, min, h or d)")
-                                  : Cat("unknown unit \"", rest.substr(0, end),
-                                        "\" (use ns, us, ms, s, m, min, h or d)"));
+                                  : Cat("unknown unit ", QuoteValue(rest.substr(0, end)),
+                                        " (use ns, us, ms, s, m, min, h or d)"));
     }
     rest.remove_prefix(unit->name.size());
     total += unit->size * static_cast<std::int64_t>(whole) + unit->size * fraction;
@@ -259,7 +260,8 @@ std::optional<std::string_view> Parameters::GetString(std::string_view name,
     for (std::string_view option : rules.one_of) {
       allowed += Cat(allowed.empty() ? "" : ", ", "\"", option, "\"");
     }
-    errors.Add(Error(name, Cat("invalid value \"", *value, "\": must be one of ", allowed)));
+    errors.Add(
+        Error(name, Cat("invalid value ", QuoteValue(*value), ": must be one of ", allowed)));
     return std::nullopt;
   }
   return value;
@@ -308,13 +310,13 @@ std::optional<absl::Duration> Parameters::GetDuration(std::string_view name,
     return std::nullopt;
   }
   if (rules.min.has_value() && *value < *rules.min) {
-    errors.Add(Error(
-        name, Cat("must be at least ", absl::FormatDuration(*rules.min), ", got \"", *raw, "\"")));
+    errors.Add(Error(name, Cat("must be at least ", absl::FormatDuration(*rules.min), ", got ",
+                               QuoteValue(*raw))));
     return std::nullopt;
   }
   if (rules.max.has_value() && *value > *rules.max) {
-    errors.Add(Error(
-        name, Cat("must be at most ", absl::FormatDuration(*rules.max), ", got \"", *raw, "\"")));
+    errors.Add(Error(name, Cat("must be at most ", absl::FormatDuration(*rules.max), ", got ",
+                               QuoteValue(*raw))));
     return std::nullopt;
   }
   return *value;
@@ -330,11 +332,11 @@ std::optional<Quantity> Parameters::GetQuantity(std::string_view name, Validatio
     return std::nullopt;
   }
   if (rules.min.has_value() && value->value() < *rules.min) {
-    errors.Add(Error(name, Cat("must be at least ", *rules.min, ", got \"", *raw, "\"")));
+    errors.Add(Error(name, Cat("must be at least ", *rules.min, ", got ", QuoteValue(*raw))));
     return std::nullopt;
   }
   if (rules.max.has_value() && value->value() > *rules.max) {
-    errors.Add(Error(name, Cat("must be at most ", *rules.max, ", got \"", *raw, "\"")));
+    errors.Add(Error(name, Cat("must be at most ", *rules.max, ", got ", QuoteValue(*raw))));
     return std::nullopt;
   }
   return *value;

@@ -18,7 +18,7 @@ absl::Status ValidationErrors::ToStatus() const {
   std::string message = "validation failed: ";
   for (std::size_t i = 0; i < errors_.size(); ++i) {
     if (i > 0) message += "; ";
-    message += errors_[i].ToString();
+    message += internal::CutToBytes(errors_[i].ToString(), ValidationError::kMaxMessageBytes);
   }
   return absl::InvalidArgumentError(message);
 }

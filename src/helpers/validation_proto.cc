@@ -3,6 +3,7 @@
 #include <cnpgi/operator/v1/operator.pb.h>
 
 #include "cnpgi/validation.h"
+#include "helpers/internal.h"
 
 namespace cnpgi {
 
@@ -13,8 +14,11 @@ void ValidationError::ToProto(operator_::v1::ValidationError& out) const {
   } else {
     for (const std::string& component : path) out.add_path_components(component);
   }
-  out.set_value(value);
-  out.set_message(message);
+  // The operator shows both in the Cluster's admission error: a value or a
+  // message of megabytes would not even reach it (answers must stay under
+  // 4 MiB), so long ones are cut, saying how long they were.
+  out.set_value(internal::CutToBytes(value, kMaxValueBytes));
+  out.set_message(internal::CutToBytes(message, kMaxMessageBytes));
 }
 
 void ValidationErrors::AppendTo(operator_::v1::OperatorValidateClusterCreateResult& result) const {

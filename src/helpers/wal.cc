@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <string>
 
+#include "cnpgi/errors.h"
 #include "helpers/internal.h"
 
 namespace cnpgi {
@@ -38,7 +39,7 @@ void AppendHex8(std::uint32_t value, std::string& out) {
 }
 
 absl::Status BadName(std::string_view name, std::string_view why) {
-  return absl::InvalidArgumentError(Cat("invalid WAL file name \"", name, "\": ", why));
+  return absl::InvalidArgumentError(Cat("invalid WAL file name ", QuoteValue(name), ": ", why));
 }
 
 }  // namespace

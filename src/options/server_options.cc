@@ -7,6 +7,8 @@
 #include <utility>
 #include <vector>
 
+#include "cnpgi/errors.h"
+
 namespace cnpgi {
 namespace {
 
@@ -97,31 +99,10 @@ const FlagSpec* FindFlag(std::string_view name) {
 
 std::string Dashed(Flag flag) { return Cat("--", kFlags[static_cast<std::size_t>(flag)].name); }
 
-// Quotes a user-supplied value for an error message: control characters are
-// made visible and very long values are cut, so that the message stays
-// readable on one line whatever was passed.
-std::string Quote(std::string_view value) {
-  constexpr std::size_t kMaxShown = 120;
-  std::string out = "\"";
-  const std::size_t shown = value.size() > kMaxShown ? kMaxShown : value.size();
-  for (std::size_t i = 0; i < shown; ++i) {
-    const unsigned char c = static_cast<unsigned char>(value[i]);
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += static_cast<char>(c);
-    } else if (c < 0x20 || c == 0x7F) {
-      constexpr char kHex[] = "0123456789abcdef";
-      out += "\\x";
-      out += kHex[c >> 4];
-      out += kHex[c & 0xF];
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  if (shown < value.size()) out += Cat("...(", value.size(), " bytes)");
-  out += '"';
-  return out;
-}
+// A user-supplied value for an error message (cnpgi::QuoteValue): control
+// characters made visible and very long values cut, so that the message
+// stays readable on one line whatever was passed.
+std::string Quote(std::string_view value) { return QuoteValue(value, 120); }
 
 // Edit distance, for "did you mean" hints on misspelt flags.
 std::size_t EditDistance(std::string_view a, std::string_view b) {

@@ -3,6 +3,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "helpers/internal.h"
 
 namespace cnpgi::internal {
 namespace {
@@ -34,7 +35,7 @@ spdlog::level::level_enum LevelFor(grpc::StatusCode code) {
 }  // namespace
 
 void CallRuntime::LogCall(const MethodInfo& method, const grpc::Status& status,
-                          std::chrono::steady_clock::duration elapsed) const {
+                          std::chrono::steady_clock::duration elapsed) {
   if (status.ok()) {
     if (logger.ShouldLog(spdlog::level::debug)) {
       logger.Debug("call", {{"method", method.path},
@@ -45,17 +46,40 @@ void CallRuntime::LogCall(const MethodInfo& method, const grpc::Status& status,
   }
   const auto level = LevelFor(status.error_code());
   if (!logger.ShouldLog(level)) return;
-  logger.Log(level, "call failed",
-             {{"method", method.path},
-              {"code", ToAbslCode(status.error_code())},
-              {"message", status.error_message()},
-              {"duration", absl::FromChrono(elapsed)}});
+  const LogThrottle::Decision decision =
+      call_failures.Admit({&method, static_cast<int>(status.error_code())});
+  if (!decision.write) return;
+  if (decision.suppressed == 0) {
+    logger.Log(level, "call failed",
+               {{"method", method.path},
+                {"code", ToAbslCode(status.error_code())},
+                {"message", status.error_message()},
+                {"duration", absl::FromChrono(elapsed)}});
+  } else {
+    logger.Log(level, "call failed",
+               {{"method", method.path},
+                {"code", ToAbslCode(status.error_code())},
+                {"message", status.error_message()},
+                {"duration", absl::FromChrono(elapsed)},
+                {"suppressed", decision.suppressed}});
+  }
+}
+
+void CallRuntime::LogSuppressedCallFailures() {
+  for (const auto& [key, count] : call_failures.TakeSuppressed()) {
+    const auto* method = static_cast<const MethodInfo*>(key.scope);
+    const auto code = static_cast<grpc::StatusCode>(key.detail);
+    logger.Log(LevelFor(code), "call failures not logged",
+               {{"method", method->path}, {"code", ToAbslCode(code)}, {"suppressed", count}});
+  }
 }
 
 grpc::Status ToGrpcStatus(const absl::Status& status) {
   if (status.ok()) return grpc::Status::OK;
-  return grpc::Status(static_cast<grpc::StatusCode>(static_cast<int>(status.code())),
-                      std::string(status.message()));
+  const absl::string_view message = status.message();
+  return grpc::Status(
+      static_cast<grpc::StatusCode>(static_cast<int>(status.code())),
+      CutToBytes(std::string_view(message.data(), message.size()), kMaxStatusMessageBytes));
 }
 
 absl::Status HandlerThrew(const MethodInfo& method, const char* what) {
@@ -78,14 +102,29 @@ grpc::Status RequestNotParsed(const MethodInfo& method) {
       absl::StrCat(method.path, ": the request is not a valid ", method.request_type, " message"));
 }
 
+grpc::Status ShuttingDown(const MethodInfo& method) {
+  return grpc::Status(
+      grpc::StatusCode::UNAVAILABLE,
+      absl::StrCat(method.path, ": the plugin server is shutting down; the call was not run"));
+}
+
+grpc::Status NotStarted(const MethodInfo& method, const absl::Status& why) {
+  return grpc::Status(static_cast<grpc::StatusCode>(static_cast<int>(why.code())),
+                      absl::StrCat(method.path, ": the call was not run: ", why.message()));
+}
+
 RawUnaryHandler MakeConstantHandler(CallRuntime& runtime, const MethodInfo& method,
                                     grpc::ByteBuffer response) {
   return [&runtime, &method, response = std::move(response)](
              grpc::CallbackServerContext* context, const grpc::ByteBuffer* /*request*/,
              grpc::ByteBuffer* out) -> grpc::ServerUnaryReactor* {
     const auto start = std::chrono::steady_clock::now();
-    *out = response;
     grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+    if (runtime.Draining()) {
+      reactor->Finish(ShuttingDown(method));
+      return reactor;
+    }
+    *out = response;
     reactor->Finish(grpc::Status::OK);
     runtime.LogCall(method, grpc::Status::OK, std::chrono::steady_clock::now() - start);
     return reactor;
@@ -97,6 +136,11 @@ RawUnaryHandler MakeUnimplementedHandler(CallRuntime& runtime, const MethodInfo&
       [&runtime, &method](grpc::CallbackServerContext* context, const grpc::ByteBuffer* /*request*/,
                           grpc::ByteBuffer* /*response*/) -> grpc::ServerUnaryReactor* {
         const auto start = std::chrono::steady_clock::now();
+        if (runtime.Draining()) {
+          grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+          reactor->Finish(ShuttingDown(method));
+          return reactor;
+        }
         const grpc::Status status(
             grpc::StatusCode::UNIMPLEMENTED,
             absl::StrCat(method.path, " is not implemented by this plugin (and not advertised)"));

@@ -11,6 +11,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <exception>
 #include <string>
 #include <utility>
@@ -18,6 +19,7 @@
 #include "absl/status/status.h"
 #include "cnpgi/call_context.h"
 #include "cnpgi/logging.h"
+#include "options/log_throttle.h"
 #include "server/elastic_thread_pool.h"
 #include "server/raw_callback_service.h"
 
@@ -27,6 +29,15 @@ namespace cnpgi::internal {
 // larger answer is rejected on the operator's side with a message that does
 // not name the plugin's mistake, so the SDK refuses it first.
 inline constexpr std::size_t kMaxResponseBytes = 4u << 20;
+
+// The longest error message sent; longer ones are cut, saying how long they
+// were. The message travels in an HTTP/2 header (grpc-message,
+// percent-encoded: up to three bytes per byte) and gRPC C++ clients refuse
+// headers over 8 KiB ("received initial metadata size exceeds limit",
+// instead of the plugin's code and message); grpc-go, the operator's,
+// accepts more, but writes plugin errors into conditions and the Backup's
+// status, where a message echoing a large value helps nobody.
+inline constexpr std::size_t kMaxStatusMessageBytes = 2u << 10;
 
 struct MethodInfo {
   std::string path;          // "/cnpgi.wal.v1.WAL/Archive"
@@ -44,7 +55,31 @@ struct CallRuntime {
   const std::string plugin_name;
   Logger logger;
   ElasticThreadPool& pool;
+  // Calls that run plugin code, from their start until gRPC is done with
+  // them (their answer sent).
   std::atomic<int> in_flight{0};
+  // Set when the server starts stopping: from then on every call is refused
+  // with UNAVAILABLE before it reaches plugin code (see BeginCall).
+  std::atomic<bool> draining{false};
+  std::atomic<std::uint64_t> refused_while_draining{0};
+
+  // Counts a call in, unless the server is stopping. The increment comes
+  // before the check (both sequentially consistent, as is the store of
+  // `draining`), so the server either sees the call in `in_flight` and waits
+  // for it, or the call sees `draining` and is refused: none slips through.
+  bool BeginCall() {
+    in_flight.fetch_add(1);
+    if (!draining.load()) return true;
+    in_flight.fetch_sub(1);
+    refused_while_draining.fetch_add(1, std::memory_order_relaxed);
+    return false;
+  }
+  void EndCall() { in_flight.fetch_sub(1, std::memory_order_release); }
+  bool Draining() {
+    if (!draining.load(std::memory_order_acquire)) return false;
+    refused_while_draining.fetch_add(1, std::memory_order_relaxed);
+    return true;
+  }
 
   // Handing a call to the pool costs two thread switches, which on a VM is
   // most of a small call's server CPU (measured: ~100 µs of 300 for a
@@ -67,12 +102,22 @@ struct CallRuntime {
   }
   static void ReturnGrpcThread() { calls_on_grpc_threads.fetch_sub(1, std::memory_order_release); }
 
-  // One line per failed call (method, code, message, duration); every call
-  // at debug level.
+  // One line per failed call (method, code, message, duration), throttled
+  // per method and code (a caller repeating a failing call must not flood
+  // the log): after a burst, one line per interval carries the count of the
+  // lines skipped since the previous one (`suppressed`). Every call at
+  // debug level, unthrottled: that level is asked for.
   void LogCall(const MethodInfo& method, const grpc::Status& status,
-               std::chrono::steady_clock::duration elapsed) const;
+               std::chrono::steady_clock::duration elapsed);
+  // One line per method and code with failures not logged since their last
+  // line, for when the server stops.
+  void LogSuppressedCallFailures();
+
+  LogThrottle call_failures;
 };
 
+// The status a plugin returned, its message cut after
+// kMaxStatusMessageBytes.
 grpc::Status ToGrpcStatus(const absl::Status& status);
 
 // Answers a constant, pre-serialized response (capabilities, metadata,
@@ -87,6 +132,11 @@ RawUnaryHandler MakeUnimplementedHandler(CallRuntime& runtime, const MethodInfo&
 absl::Status HandlerThrew(const MethodInfo& method, const char* what);
 grpc::Status ResponseTooLarge(const MethodInfo& method, std::size_t bytes);
 grpc::Status RequestNotParsed(const MethodInfo& method);
+// UNAVAILABLE: the server is stopping and no plugin code saw the call, so
+// the caller can safely try again (on the plugin's next instance).
+grpc::Status ShuttingDown(const MethodInfo& method);
+// The call could not be handed to a thread (`why`, from the pool).
+grpc::Status NotStarted(const MethodInfo& method, const absl::Status& why);
 
 // A C++ exception escaping a handler becomes INTERNAL with its message: one
 // faulty call must not take the whole plugin (and every Pod it serves) down.
@@ -145,6 +195,24 @@ grpc::Status RunCall(CallRuntime& runtime, const MethodInfo& method, const Invok
   return status;
 }
 
+// The reactor of a call that runs plugin code. It counts the call out of
+// `in_flight` when gRPC is done with it, its answer written, rather than
+// when the handler returns: a stopping server closes its connections once
+// nothing is in flight, and would otherwise cut off answers not yet sent.
+// (One small allocation per call; gRPC's default reactor has no OnDone.)
+class CountedReactor final : public grpc::ServerUnaryReactor {
+ public:
+  explicit CountedReactor(CallRuntime& runtime) : runtime_(runtime) {}
+  void OnDone() override {
+    runtime_.EndCall();
+    delete this;
+  }
+  void OnCancel() override {}
+
+ private:
+  CallRuntime& runtime_;
+};
+
 // The gRPC entry point of one plugin RPC: the call runs on the thread gRPC
 // received it on when that thread may be borrowed (see CallRuntime), on the
 // elastic pool otherwise, so that plugin code never blocks gRPC itself.
@@ -153,25 +221,30 @@ RawUnaryHandler MakeHandler(CallRuntime& runtime, const MethodInfo& method, Invo
   return [&runtime, &method, invoke = std::move(invoke)](
              grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
              grpc::ByteBuffer* response) -> grpc::ServerUnaryReactor* {
-    grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-    runtime.in_flight.fetch_add(1, std::memory_order_relaxed);
+    if (!runtime.BeginCall()) {
+      grpc::ServerUnaryReactor* refused = context->DefaultReactor();
+      refused->Finish(ShuttingDown(method));
+      return refused;
+    }
+    auto* reactor = new CountedReactor(runtime);
     if (!method.runs_long && CallRuntime::BorrowGrpcThread()) {
       reactor->Finish(
           RunCall<Request, Response>(runtime, method, invoke, *context, *request, *response));
       CallRuntime::ReturnGrpcThread();
-      runtime.in_flight.fetch_sub(1, std::memory_order_relaxed);
       return reactor;
     }
-    const bool queued =
+    const absl::Status queued =
         runtime.pool.Submit([&runtime, &method, &invoke, context, request, response, reactor]() {
           reactor->Finish(
               RunCall<Request, Response>(runtime, method, invoke, *context, *request, *response));
-          runtime.in_flight.fetch_sub(1, std::memory_order_relaxed);
         });
-    if (!queued) {
-      runtime.in_flight.fetch_sub(1, std::memory_order_relaxed);
-      reactor->Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE,
-                                   method.path + ": the plugin server is shutting down"));
+    if (!queued.ok()) {
+      // The task was dropped without running: answer for it here.
+      const grpc::Status status = queued.code() == absl::StatusCode::kUnavailable
+                                      ? ShuttingDown(method)
+                                      : NotStarted(method, queued);
+      runtime.LogCall(method, status, std::chrono::steady_clock::duration::zero());
+      reactor->Finish(status);
     }
     return reactor;
   };

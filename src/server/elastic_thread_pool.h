@@ -6,10 +6,9 @@
 #include <cstddef>
 #include <deque>
 #include <mutex>
-#include <thread>
-#include <vector>
 
 #include "absl/functional/any_invocable.h"
+#include "absl/status/status.h"
 #include "absl/time/time.h"
 
 namespace cnpgi::internal {
@@ -25,6 +24,8 @@ namespace cnpgi::internal {
 // limit far above what the operator's five connections per caller produce).
 class ElasticThreadPool {
  public:
+  using Task = absl::AnyInvocable<void() &&>;
+
   struct Options {
     std::size_t max_threads = 1024;
     // Threads kept alive when idle; the rest retire after idle_timeout.
@@ -39,25 +40,24 @@ class ElasticThreadPool {
   ElasticThreadPool(const ElasticThreadPool&) = delete;
   ElasticThreadPool& operator=(const ElasticThreadPool&) = delete;
 
-  // Never blocks on running tasks. Returns false once Stop() has begun.
-  bool Submit(absl::AnyInvocable<void() &&> task);
+  // Never blocks on running tasks. Unavailable once Stop() has begun;
+  // ResourceExhausted when the task needed a new thread and none could be
+  // started. On an error the task is destroyed without running.
+  absl::Status Submit(Task task);
 
   // Runs what is queued, then joins every thread. Waits at most `timeout`
   // for tasks still running; returns false if some did not finish in time
   // (their threads are then detached: the process is about to exit).
   bool Stop(absl::Duration timeout = absl::InfiniteDuration());
 
-  std::size_t threads() const;
-  std::size_t busy() const;
-
  private:
-  void Work();
+  void Work(Task first);
 
   const Options options_;
-  mutable std::mutex mu_;
+  std::mutex mu_;
   std::condition_variable work_available_;
   std::condition_variable all_exited_;
-  std::deque<absl::AnyInvocable<void() &&>> queue_;
+  std::deque<Task> queue_;
   std::size_t threads_ = 0;
   std::size_t idle_ = 0;
   bool stopping_ = false;

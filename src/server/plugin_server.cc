@@ -5,10 +5,14 @@
 #include <grpcpp/health_check_service_interface.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <exception>
@@ -26,6 +30,8 @@
 #include "server/call_runner.h"
 #include "server/capabilities.h"
 #include "server/elastic_thread_pool.h"
+#include "server/grpc_internals.h"
+#include "server/grpc_log.h"
 #include "server/service_adapters.h"
 #include "server/service_set.h"
 #include "server/unix_socket.h"
@@ -37,6 +43,10 @@ namespace {
 // Calls still running this long after the grace period have ignored their
 // cancellation: the server stops waiting for them.
 constexpr absl::Duration kHardStopMargin = absl::Seconds(5);
+
+// How long a new connection has to complete its handshake (TLS, then the
+// HTTP/2 preface) before the server closes it.
+constexpr absl::Duration kHandshakeTimeout = absl::Seconds(10);
 
 // Keeps what calls that ignored their cancellation still use, for the rest
 // of the process: never destroyed, and reachable (not a leak to sanitizers).
@@ -74,6 +84,27 @@ std::string CapabilityNames(const identity::v1::GetPluginCapabilitiesResponse& c
     names.push_back(identity::v1::PluginCapability::Service::Type_Name(c.service().type()));
   }
   return absl::StrJoin(names, ",");
+}
+
+// The soft limit on open files, what accept() runs into.
+std::uint64_t OpenFilesLimit() {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return 0;
+  return limit.rlim_cur;
+}
+
+// Raises the soft limit on open files to the hard limit, as Go programs do
+// at start-up: each connection costs a descriptor, and a plugin that runs
+// out cannot accept connections any more. The soft limit is often 1024 where
+// the hard one is far higher.
+void RaiseOpenFilesLimit(const Logger& log) {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur >= limit.rlim_max) return;
+  const rlim_t before = limit.rlim_cur;
+  limit.rlim_cur = limit.rlim_max;
+  if (setrlimit(RLIMIT_NOFILE, &limit) != 0) {
+    log.Warn("cannot raise the open files limit", {{"soft", before}, {"hard", limit.rlim_max}});
+  }
 }
 
 }  // namespace
@@ -163,6 +194,11 @@ class PluginServer::Impl {
 
   const Logger* logger() const { return runtime_ ? &runtime_->logger : nullptr; }
 
+  // True once gRPC reported that the server can no longer accept
+  // connections (see GrpcLogRoute): it serves the connections it has, and
+  // no other.
+  bool listener_failed() const { return listener_failed_.load(std::memory_order_acquire); }
+
  private:
   enum class State { kNew, kStarting, kServing, kStopping, kStopped };
 
@@ -178,6 +214,12 @@ class PluginServer::Impl {
     absl::StatusOr<internal::Capabilities> capabilities = internal::DeriveCapabilities(services);
     if (!capabilities.ok()) return capabilities.status();
 
+    // Every line of the server, gRPC's own included, goes through this
+    // logger, in the format chosen on the command line.
+    Logger logger(MakeLogger(metadata_.name, options.log_format, options.log_level));
+    grpc_log_ = std::make_unique<internal::GrpcLogRoute>(
+        logger, [this] { listener_failed_.store(true, std::memory_order_release); });
+
     std::shared_ptr<grpc::ServerCredentials> credentials;
     std::string address;
     std::string transport;
@@ -185,7 +227,8 @@ class PluginServer::Impl {
       const internal::MutualTlsFiles files{options.server_cert, options.server_key,
                                            options.client_cert};
       // Validates the files too, with errors naming the file and its flag.
-      auto made = internal::MakeMutualTlsServerCredentials(files, options.tls_reload_interval);
+      auto made =
+          internal::MakeMutualTlsServerCredentials(files, options.tls_reload_interval, logger);
       if (!made.ok()) return made.status();
       credentials = *std::move(made);
       auto listen = options.GrpcListenAddress();
@@ -202,9 +245,7 @@ class PluginServer::Impl {
     }
 
     pool_ = std::make_unique<internal::ElasticThreadPool>();
-    runtime_ = std::make_unique<internal::CallRuntime>(
-        metadata_.name, Logger(MakeLogger(metadata_.name, options.log_format, options.log_level)),
-        *pool_);
+    runtime_ = std::make_unique<internal::CallRuntime>(metadata_.name, logger, *pool_);
     adapted_ = internal::AdaptServices(services, *capabilities, ToProto(metadata_), *runtime_);
 
     // Standard health checking (grpc.health.v1) and reflection, so that
@@ -213,6 +254,14 @@ class PluginServer::Impl {
     grpc::reflection::InitProtoReflectionServerBuilderPlugin();
     grpc::ServerBuilder builder;
     for (auto& service : adapted_->grpc_services) builder.RegisterService(service.get());
+    // A connection costs about 25 KiB while it waits for its handshake
+    // (docs/benchmarks.md, "Hardening"), and over TCP anyone who can reach
+    // the port can open them: gRPC's default (120 s) lets a client that
+    // never completes the mutual-TLS handshake hold 2.5 MiB per connection
+    // opened per second. The operator's handshakes take milliseconds (its
+    // whole connection acquisition has 5 s).
+    builder.AddChannelArgument(GRPC_ARG_SERVER_HANDSHAKE_TIMEOUT_MS,
+                               static_cast<int>(absl::ToInt64Milliseconds(kHandshakeTimeout)));
     int port = 0;
     builder.AddListeningPort(address, credentials, options.uses_tcp() ? &port : nullptr);
     server_ = builder.BuildAndStart();
@@ -240,26 +289,47 @@ class PluginServer::Impl {
                            {"transport", transport},
                            {"address", listening_address_},
                            {"capabilities", CapabilityNames(capabilities->identity)},
-                           {"sdk", kSdkVersion}});
+                           {"sdk", kSdkVersion},
+                           {"max_open_files", OpenFilesLimit()}});
     return absl::OkStatus();
   }
 
   void DrainAndStop(absl::Duration grace) {
     const auto& log = runtime_->logger;
-    log.Info("stopping: no new calls, in-flight calls may finish",
+    log.Info("stopping: new calls are refused (UNAVAILABLE), calls in flight may finish",
              {{"grace_period", grace}, {"in_flight", runtime_->in_flight.load()}});
-    // gRPC refuses new calls at once, lets running ones finish until the
-    // deadline, then cancels them. It does not wait for handlers running on
-    // our pool (the loop below does), but it does wait, without limit, for a
-    // handler running on one of its own threads (see CallRuntime), even one
-    // that ignores its cancellation. So Shutdown runs on a thread of its own
-    // and is given up on after the grace period and the margin.
-    const absl::Time give_up = absl::Now() + grace + kHardStopMargin;
+    const absl::Time grace_end = absl::Now() + grace;
+    // gRPC 1.51 cancels (CANCELLED) every call that reaches a connection
+    // after its Shutdown began and before the client read the GOAWAY: calls
+    // no handler saw, which clients do not retry. So the server stops in
+    // steps of its own first. New calls are refused with UNAVAILABLE (the
+    // code clients retry) at the door, the health service says NOT_SERVING
+    // and the Unix socket disappears (a reconnecting client fails at once);
+    // the calls in flight finish; then every connection is dropped, which
+    // clients see as UNAVAILABLE for anything still on its way; only then
+    // does gRPC's Shutdown run, on a server without connections.
+    runtime_->draining.store(true);
+    if (auto* health = server_->GetHealthCheckService()) health->Shutdown();
+    if (!socket_path_.empty()) {
+      internal::RemoveUnixSocket(socket_path_);
+      socket_path_.clear();
+    }
+    while (runtime_->in_flight.load() > 0 && absl::Now() < grace_end) {
+      absl::SleepFor(absl::Milliseconds(5));
+    }
+    // Cancels what outlived the grace period, as gRPC's deadline would.
+    internal::DropAllConnections(*server_);
+
+    // gRPC's Shutdown does not wait for handlers running on our pool (the
+    // loop below does), but it does wait, without limit, for a handler
+    // running on one of its own threads (see CallRuntime), even one that
+    // ignores its cancellation. So it runs on a thread of its own and is
+    // given up on after the grace period and the margin.
+    const absl::Time give_up = std::max(grace_end, absl::Now()) + kHardStopMargin;
     auto grpc_stopped = std::make_shared<std::promise<void>>();
     std::future<void> grpc_stopped_future = grpc_stopped->get_future();
-    std::thread([server = server_.get(), grpc_stopped,
-                 deadline = std::chrono::system_clock::now() + absl::ToChronoMilliseconds(grace)] {
-      server->Shutdown(deadline);
+    std::thread([server = server_.get(), grpc_stopped] {
+      server->Shutdown(std::chrono::system_clock::now());
       grpc_stopped->set_value();
     }).detach();
     const bool grpc_done =
@@ -268,6 +338,8 @@ class PluginServer::Impl {
       absl::SleepFor(absl::Milliseconds(5));
     }
     bool drained = grpc_done && runtime_->in_flight.load() == 0 && pool_->Stop(absl::Seconds(1));
+    const std::uint64_t refused = runtime_->refused_while_draining.load();
+    runtime_->LogSuppressedCallFailures();
     if (drained) {
       server_->Wait();
       server_.reset();
@@ -278,8 +350,7 @@ class PluginServer::Impl {
       // (the process is about to exit) rather than free memory under them.
       LeaveBehind(std::move(server_), std::move(pool_), std::move(adapted_), std::move(runtime_));
     }
-    if (!socket_path_.empty()) internal::RemoveUnixSocket(socket_path_);
-    if (runtime_) log.Info("stopped");
+    if (runtime_) log.Info("stopped", {{"refused_while_stopping", refused}});
     std::lock_guard lock(mu_);
     drained_ = drained;
   }
@@ -296,6 +367,9 @@ class PluginServer::Impl {
   State state_ = State::kNew;
   std::string listening_address_;
   bool drained_ = true;
+  std::atomic<bool> listener_failed_{false};
+  // Last: destroyed first, as its callback uses the members above.
+  std::unique_ptr<internal::GrpcLogRoute> grpc_log_;
 };
 
 PluginServer::PluginServer(PluginMetadata metadata)
@@ -399,21 +473,34 @@ int PluginServer::run(int argc, char** argv) {
   sigaddset(&signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
+  RaiseOpenFilesLimit(
+      Logger(MakeLogger(program, command->options.log_format, command->options.log_level)));
   if (absl::Status started = Start(command->options); !started.ok()) {
     std::fprintf(stderr, "%s: cannot start: %s\n", program.c_str(),
                  std::string(started.message()).c_str());
     return 1;
   }
-  int signal_number = 0;
-  while (sigwait(&signals, &signal_number) != 0) {
-  }
+  // Until a signal comes, or gRPC reports that the server can no longer
+  // accept connections: then the plugin stops and exits non-zero, so that
+  // Kubernetes restarts it, rather than living on deaf.
   const Logger* log = impl_->logger();
-  log->Info("received signal, shutting down", {{"signal", strsignal(signal_number)}});
+  const timespec tick{0, 100 * 1000 * 1000};
+  int signal_number = 0;
+  while (signal_number <= 0 && !impl_->listener_failed()) {
+    signal_number = sigtimedwait(&signals, nullptr, &tick);
+  }
+  const bool failed = signal_number <= 0;
+  if (failed) {
+    log->Error(
+        "stopping: the plugin cannot accept connections any more; exiting non-zero so "
+        "that it is restarted");
+  } else {
+    log->Info("received signal, shutting down", {{"signal", strsignal(signal_number)}});
+  }
 
   const absl::Duration grace = command->options.grace_period;
   std::thread stopper([this, grace] { Shutdown(grace); });
-  // A second signal while draining means "now".
-  const timespec tick{0, 100 * 1000 * 1000};
+  // A (second) signal while draining means "now".
   while (!impl_->WaitFor(absl::ZeroDuration())) {
     if (sigtimedwait(&signals, nullptr, &tick) > 0) {
       log->Warn("second signal: exiting without waiting for in-flight calls");
@@ -422,7 +509,7 @@ int PluginServer::run(int argc, char** argv) {
     }
   }
   stopper.join();
-  return impl_->drained() ? 0 : 1;
+  return !failed && impl_->drained() ? 0 : 1;
 }
 
 }  // namespace cnpgi

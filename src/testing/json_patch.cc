@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <limits>
 #include <set>
 #include <string>
 #include <utility>
@@ -70,25 +71,30 @@ std::string JoinPointer(const std::vector<std::string>& tokens, std::size_t coun
   return out;
 }
 
-// An array index token as evanphx/json-patch reads it (Go's strconv.Atoi:
-// an optional sign, decimal digits, leading zeros allowed); negative ones
-// count from the end.
+// An array index token, read as the operator's library reads it (Go's
+// strconv.Atoi): an optional sign, then decimal digits, leading zeros
+// allowed, within int64. Negative indices count from the end.
 absl::StatusOr<std::int64_t> ParseIndex(const std::string& token) {
-  if (token.empty() || token.size() > 18) {
+  const auto not_an_index = [&] {
     return absl::InvalidArgumentError(internal::Cat("\"", token, "\" is not an array index"));
-  }
-  std::size_t start = token[0] == '-' || token[0] == '+' ? 1 : 0;
-  if (start == token.size()) {
-    return absl::InvalidArgumentError(internal::Cat("\"", token, "\" is not an array index"));
-  }
+  };
+  const bool negative = !token.empty() && token[0] == '-';
+  const std::size_t start = !token.empty() && (token[0] == '-' || token[0] == '+') ? 1 : 0;
+  if (start == token.size()) return not_an_index();
+  // Accumulated negatively: int64's range is one larger on that side.
+  constexpr std::int64_t kMin = std::numeric_limits<std::int64_t>::min();
   std::int64_t value = 0;
   for (std::size_t i = start; i < token.size(); ++i) {
-    if (token[i] < '0' || token[i] > '9') {
-      return absl::InvalidArgumentError(internal::Cat("\"", token, "\" is not an array index"));
-    }
-    value = value * 10 + (token[i] - '0');
+    if (token[i] < '0' || token[i] > '9') return not_an_index();
+    const int digit = token[i] - '0';
+    if (value < (kMin + digit) / 10) return not_an_index();
+    value = value * 10 - digit;
   }
-  return token[0] == '-' ? -value : value;
+  if (!negative) {
+    if (value == kMin) return not_an_index();
+    value = -value;
+  }
+  return value;
 }
 
 // The element of `array` at `token` for reading/removing/replacing.
@@ -164,6 +170,8 @@ absl::Status Add(Json& document, const std::vector<std::string>& tokens, Json va
     if (!index.ok()) return index.status();
     // A negative index counts from the end of the array once grown by one.
     const auto size = static_cast<std::int64_t>(container.size());
+    // There is one more insertion point than elements, and negative indices
+    // count them from the end: -1 appends, -(size + 1) prepends.
     std::int64_t i = *index;
     if (i < 0) i += size + 1;
     if (i < 0 || i > size) {
@@ -314,7 +322,12 @@ absl::Status ApplyOne(Json& document, const Json& operation, std::string& label)
     if (absl::Status s = RefuseRoot(*tokens, "path"); !s.ok()) return s;
     absl::StatusOr<Json*> target = Resolve(document, *tokens, tokens->size());
     if (!target.ok()) {
-      if (v->is_null()) return absl::OkStatus();
+      // null matches a member missing from an object that exists, not a
+      // missing parent nor a missing array element.
+      if (v->is_null() && !tokens->empty()) {
+        absl::StatusOr<Json*> parent = Resolve(document, *tokens, tokens->size() - 1);
+        if (parent.ok() && (*parent)->is_object()) return absl::OkStatus();
+      }
       return target.status();
     }
     if (!SameAsEvanphx(**target, *v)) {

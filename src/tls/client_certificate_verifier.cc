@@ -6,7 +6,6 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "spdlog/spdlog.h"
 #include "tls/tls_files.h"
 
 namespace cnpgi::internal {
@@ -108,8 +107,8 @@ absl::StatusOr<std::shared_ptr<const ClientTrustAnchors>> ClientCertificateFile:
   return cached_;
 }
 
-ClientCertificateVerifier::ClientCertificateVerifier(std::string client_cert_path)
-    : file_(std::move(client_cert_path)) {}
+ClientCertificateVerifier::ClientCertificateVerifier(std::string client_cert_path, Logger logger)
+    : file_(std::move(client_cert_path)), logger_(std::move(logger)) {}
 
 absl::Status ClientCertificateVerifier::Check(std::string_view leaf_pem,
                                               std::string_view chain_pem) {
@@ -129,10 +128,29 @@ bool ClientCertificateVerifier::Verify(
                               std::string_view(chain.data(), chain.size()));
   if (status.ok()) {
     *sync_status = grpc::Status::OK;
-  } else {
-    spdlog::warn("mutual TLS: connection refused: {}", std::string(status.message()));
-    *sync_status = grpc::Status(grpc::StatusCode::UNAUTHENTICATED, std::string(status.message()));
+    return true;  // decided synchronously
   }
+  if (logger_.ShouldLog(spdlog::level::warn)) {
+    const LogThrottle::Decision decision = refusals_.Admit({this, 0});
+    if (decision.write) {
+      std::string presented = "none";
+      if (absl::StatusOr<std::vector<X509Ptr>> certs =
+              ParseCertificates(std::string_view(leaf.data(), leaf.size()));
+          certs.ok() && !certs->empty()) {
+        presented = SubjectName(certs->front().get());
+      }
+      constexpr std::string_view kMessage =
+          "mutual TLS: client certificate refused, connection closed";
+      if (decision.suppressed == 0) {
+        logger_.Warn(kMessage, {{"reason", status.message()}, {"peer_certificate", presented}});
+      } else {
+        logger_.Warn(kMessage, {{"reason", status.message()},
+                                {"peer_certificate", presented},
+                                {"suppressed", decision.suppressed}});
+      }
+    }
+  }
+  *sync_status = grpc::Status(grpc::StatusCode::UNAUTHENTICATED, std::string(status.message()));
   return true;  // decided synchronously
 }
 

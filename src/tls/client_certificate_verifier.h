@@ -19,6 +19,8 @@
 #include <string_view>
 
 #include "absl/status/status.h"
+#include "cnpgi/logging.h"
+#include "options/log_throttle.h"
 #include "tls/openssl_util.h"
 
 namespace cnpgi::internal {
@@ -58,10 +60,12 @@ class ClientCertificateFile {
 
 // The gRPC hook: runs after every TLS handshake on the server, before the
 // connection is used. A rejection closes the connection; it is also logged
-// (warning) with the reason, since the client only sees a dropped connection.
+// through `logger` (warning, throttled) with the reason and the certificate
+// the client presented, since the client only sees a dropped connection.
+// (gRPC 1.51 does not tell the verifier the client's address.)
 class ClientCertificateVerifier final : public grpc::experimental::ExternalCertificateVerifier {
  public:
-  explicit ClientCertificateVerifier(std::string client_cert_path);
+  explicit ClientCertificateVerifier(std::string client_cert_path, Logger logger = Logger());
 
   bool Verify(grpc::experimental::TlsCustomVerificationCheckRequest* request,
               std::function<void(grpc::Status)> callback, grpc::Status* sync_status) override;
@@ -72,6 +76,8 @@ class ClientCertificateVerifier final : public grpc::experimental::ExternalCerti
 
  private:
   ClientCertificateFile file_;
+  Logger logger_;
+  LogThrottle refusals_;
 };
 
 }  // namespace cnpgi::internal

@@ -217,7 +217,7 @@ absl::Status ValidateMutualTlsFiles(const MutualTlsFiles& files) {
 }
 
 absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeMutualTlsServerCredentials(
-    const MutualTlsFiles& files, absl::Duration reload_interval) {
+    const MutualTlsFiles& files, absl::Duration reload_interval, Logger logger) {
   if (reload_interval <= absl::ZeroDuration() || reload_interval == absl::InfiniteDuration()) {
     return absl::InvalidArgumentError(
         absl::StrCat("the certificate reload interval must be positive and finite, not ",
@@ -241,7 +241,7 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeMutualTlsServerCred
   options.set_cert_request_type(GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_BUT_DONT_VERIFY);
   options.set_certificate_verifier(
       grpc::experimental::ExternalCertificateVerifier::Create<ClientCertificateVerifier>(
-          files.client_cert));
+          files.client_cert, std::move(logger)));
   std::shared_ptr<grpc::ServerCredentials> credentials =
       grpc::experimental::TlsServerCredentials(options);
   if (credentials == nullptr) {

@@ -17,6 +17,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "cnpgi/logging.h"
 
 namespace cnpgi::internal {
 
@@ -48,7 +49,7 @@ absl::Status ValidateMutualTlsFiles(const MutualTlsFiles& files);
 // Server credentials for grpc::ServerBuilder::AddListeningPort():
 //   * client certificate required and verified against `files.client_cert`
 //     (see client_certificate_verifier.h: partial chains, re-read on every
-//     handshake, rejected clients logged);
+//     handshake, rejected clients logged through `logger`);
 //   * server certificate and key re-read every `reload_interval` (rounded up
 //     to whole seconds, at least one) and used for new handshakes when they
 //     changed; a pair that cannot be read keeps the previous one in use;
@@ -57,7 +58,7 @@ absl::Status ValidateMutualTlsFiles(const MutualTlsFiles& files);
 // a reload interval that is not positive and finite; FailedPrecondition when
 // TLS 1.3 cannot be enforced any more (TLS was used earlier in the process).
 absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeMutualTlsServerCredentials(
-    const MutualTlsFiles& files, absl::Duration reload_interval);
+    const MutualTlsFiles& files, absl::Duration reload_interval, Logger logger = Logger());
 
 }  // namespace cnpgi::internal
 

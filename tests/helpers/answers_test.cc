@@ -219,5 +219,39 @@ TEST(ErrorsTest, CodesAndMessages) {
   EXPECT_EQ(Message(unavailable), "object store s3://bucket unavailable: timeout");
 }
 
+// Errors echo the offending value; a value of megabytes must not make an
+// answer of megabytes (a 3 MiB label value made a 6 MB answer the operator
+// could not receive, replaced by RESOURCE_EXHAUSTED).
+TEST(ErrorsTest, QuotedValuesAreEscapedAndCutWithTheirLength) {
+  EXPECT_EQ(QuoteValue("7x"), R"("7x")");
+  EXPECT_EQ(QuoteValue(""), R"("")");
+  EXPECT_EQ(QuoteValue("a\"b\\c\n\x7f"), R"("a\"b\\c\x0a\x7f")");
+  EXPECT_EQ(QuoteValue("\xff\xc3\xa9"), "\"\\xff\xc3\xa9\"");  // invalid byte, then é
+  EXPECT_EQ(QuoteValue(std::string(3u << 20, 'v')),
+            "\"" + std::string(64, 'v') + "...(3145728 bytes)\"");
+  EXPECT_EQ(QuoteValue("abcdef", 3), R"x("abc...(6 bytes)")x");
+  // Never cut inside a character: "é" is two bytes.
+  EXPECT_EQ(QuoteValue("a\xc3\xa9z", 2), "\"a...(4 bytes)\"");
+  const std::string huge(3u << 20, '{');
+  EXPECT_LT(Message(InvalidParameterError("labels", huge, "not JSON")).size(), 200u);
+}
+
+TEST(ValidationTest, LongValuesAndMessagesAreCutSoThatTheAnswerFits) {
+  const std::string value(3u << 20, 'v');
+  ValidationErrors errors;
+  errors.Add({"spec", "plugins", "0", "parameters", "labels"}, value, "bad: " + value);
+  operator_::v1::OperatorValidateClusterCreateResult create;
+  errors.AppendTo(create);
+  ASSERT_EQ(create.validation_errors_size(), 1);
+  const auto& sent = create.validation_errors(0);
+  EXPECT_LE(sent.value().size(), ValidationError::kMaxValueBytes + 32);
+  EXPECT_THAT(sent.value(), ::testing::EndsWith("...(3145728 bytes)"));
+  EXPECT_LE(sent.message().size(), ValidationError::kMaxMessageBytes + 32);
+  EXPECT_THAT(sent.message(), ::testing::StartsWith("bad: vvv"));
+  EXPECT_THAT(sent.message(), ::testing::EndsWith("...(3145733 bytes)"));
+  EXPECT_LT(create.ByteSizeLong(), 8192u);
+  EXPECT_LE(Message(errors.ToStatus()).size(), ValidationError::kMaxMessageBytes + 100);
+}
+
 }  // namespace
 }  // namespace cnpgi

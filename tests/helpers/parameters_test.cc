@@ -208,5 +208,24 @@ TEST(QuantityTest, KubernetesSuffixes) {
   }
 }
 
+// Every message that echoes a value stays short whatever the value's size,
+// and says how long the value was.
+TEST(ParametersValuesTest, MessagesEchoingAHugeValueStayShort) {
+  const std::string huge = "7" + std::string(3u << 20, 'x');
+  Json map = {{"mode", huge}, {"jobs", huge}, {"every", huge}, {"size", huge}, {"on", huge}};
+  Parameters parameters(&map, {"spec", "plugins", "0", "parameters"});
+  ValidationErrors errors;
+  parameters.GetString("mode", errors, {.one_of = {"a", "b"}});
+  parameters.GetInt("jobs", errors);
+  parameters.GetDuration("every", errors);
+  parameters.GetQuantity("size", errors);
+  parameters.GetBool("on", errors);
+  ASSERT_EQ(errors.size(), 5u);
+  for (const ValidationError& error : errors) {
+    EXPECT_LT(error.message.size(), 300u) << error.PathString();
+    EXPECT_THAT(error.message, HasSubstr("(3145729 bytes)")) << error.message;
+  }
+}
+
 }  // namespace
 }  // namespace cnpgi

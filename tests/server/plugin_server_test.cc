@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <future>
 #include <thread>
 #include <vector>
@@ -24,6 +25,7 @@
 #include "cnpgi/wal/v1/wal.grpc.pb.h"
 #include "raw_calls.h"
 #include "server_fixture.h"
+#include "support/threads_cannot_start.h"
 #include "test_plugins.h"
 
 namespace cnpgi {
@@ -343,6 +345,22 @@ TEST(PluginServerTest, OversizedAnswerIsRefusedWithAClearMessage) {
   EXPECT_THAT(status.error_message(), HasSubstr("4 MiB"));
 }
 
+// An error message that echoes a large value whole must still reach the
+// caller with its code: the message is cut, saying how long it was.
+TEST(PluginServerTest, AHugeErrorMessageIsCutAndDelivered) {
+  UnixServer fixture;
+  ASSERT_TRUE(fixture.Start(EverythingServer()).ok());
+  operator_::v1::OperatorMutateClusterRequest request;
+  request.set_definition("huge-error");
+  operator_::v1::OperatorMutateClusterResult result;
+  const grpc::Status status = operator_::v1::Operator::NewStub(fixture.NewChannel())
+                                  ->MutateCluster(Deadline().get(), request, &result);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << status.error_message();
+  EXPECT_THAT(status.error_message(), ::testing::StartsWith("bad value xxx"));
+  EXPECT_THAT(status.error_message(), ::testing::EndsWith("...(3145738 bytes)"));
+  EXPECT_LE(status.error_message().size(), (2u << 10) + 32);
+}
+
 TEST(PluginServerTest, MalformedRequestIsInvalidArgumentNamingTheMessage) {
   UnixServer fixture;
   ASSERT_TRUE(fixture.Start(EverythingServer()).ok());
@@ -483,6 +501,38 @@ TEST(PluginServerTest, LongCallsInTwoServersOfOneProcessBlockNothing) {
   for (auto& call : long_calls) EXPECT_TRUE(call.get().ok());
 }
 
+// When the system refuses a new thread, the call that needed one fails alone
+// (RESOURCE_EXHAUSTED, saying why) instead of taking the process down, and
+// the server still answers and stops.
+TEST(PluginServerTest, ACallThatCannotGetAThreadFailsAlone) {
+  Gate gate;
+  UnixServer fixture;
+  ASSERT_TRUE(fixture.Start(EverythingServer(&gate)).ok());
+  auto channel = fixture.NewChannel();
+  auto backup = backup::v1::Backup::NewStub(channel);
+  // Backups always run on the pool: this one holds its only thread.
+  auto first = std::async(std::launch::async, [&] {
+    backup::v1::BackupResult result;
+    return backup->Backup(Deadline(std::chrono::seconds(30)).get(), {}, &result);
+  });
+  ASSERT_TRUE(gate.AwaitWaiting(1));
+  grpc::Status second;
+  {
+    testing_support::ThreadsCannotStart refused;
+    backup::v1::BackupResult result;
+    second = backup->Backup(Deadline().get(), {}, &result);
+  }
+  EXPECT_EQ(second.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << second.error_message();
+  EXPECT_THAT(second.error_message(), HasSubstr("cannot start a thread"));
+  gate.Open();
+  EXPECT_TRUE(first.get().ok());
+  identity::v1::ProbeResponse probe;
+  EXPECT_TRUE(identity::v1::Identity::NewStub(channel)->Probe(Deadline().get(), {}, &probe).ok());
+  auto stopped =
+      std::async(std::launch::async, [&] { fixture.server().Shutdown(absl::Seconds(5)); });
+  EXPECT_EQ(stopped.wait_for(std::chrono::seconds(30)), std::future_status::ready);
+}
+
 TEST(PluginServerTest, ShutdownLetsInFlightCallsFinishThenRemovesTheSocket) {
   Gate gate;
   UnixServer fixture;
@@ -495,11 +545,25 @@ TEST(PluginServerTest, ShutdownLetsInFlightCallsFinishThenRemovesTheSocket) {
     return status.ok() ? result.backup_id() : "error: " + status.error_message();
   });
   ASSERT_TRUE(gate.AwaitWaiting(1));
-  auto stopped =
-      std::async(std::launch::async, [&] { fixture.server().Shutdown(absl::Seconds(20)); });
-  // Shutdown waits for the backup instead of cutting it short.
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  EXPECT_NE(stopped.wait_for(std::chrono::milliseconds(0)), std::future_status::ready);
+  std::atomic<bool> shutdown_returned{false};
+  auto stopped = std::async(std::launch::async, [&] {
+    fixture.server().Shutdown(absl::Seconds(20));
+    shutdown_returned = true;
+  });
+  // Shutdown has begun once new calls are refused (UNAVAILABLE), on the
+  // connection the backup keeps open.
+  grpc::Status refused;
+  for (int i = 0; i < 1000 && refused.error_code() != grpc::StatusCode::UNAVAILABLE; ++i) {
+    identity::v1::ProbeResponse probe;
+    refused = identity::v1::Identity::NewStub(channel)->Probe(Deadline().get(), {}, &probe);
+    if (refused.ok()) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_EQ(refused.error_code(), grpc::StatusCode::UNAVAILABLE) << refused.error_message();
+  EXPECT_THAT(refused.error_message(), HasSubstr("shutting down"));
+  // It waits for the backup instead of cutting it short, and the backup's
+  // answer reaches the client.
+  EXPECT_EQ(gate.waiting(), 1);
+  EXPECT_FALSE(shutdown_returned);
   gate.Open();
   EXPECT_EQ(backup.get(), "backup-1");
   stopped.get();

@@ -4,7 +4,14 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <chrono>
+#include <cstdint>
 #include <thread>
 
 #include "cnpgi/identity/v1/identity.grpc.pb.h"
@@ -144,6 +151,30 @@ TEST(TcpMutualTls, RotatedCertificatesArePickedUpWithoutRestart) {
   EXPECT_FALSE(
       Metadata(MakeMutualTlsChannel(server.address(), new_server, server.client_cert())).ok())
       << "the old client certificate must no longer be accepted";
+}
+
+// Anyone who can reach the port can open connections, each costing memory
+// while it waits for its handshake: one that never completes it is closed
+// (after 10 s; gRPC's default would keep it 120 s, which the bound below
+// does not wait for).
+TEST(TcpMutualTls, AConnectionThatNeverCompletesItsHandshakeIsClosed) {
+  TcpServer server;
+  ASSERT_TRUE(server.Start().ok());
+  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<std::uint16_t>(server.port()));
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(connect(fd, reinterpret_cast<const sockaddr*>(&address), sizeof(address)), 0);
+  // Nothing is sent; the server must hang up within the bound.
+  pollfd watch{.fd = fd, .events = POLLIN, .revents = 0};
+  const int ready = poll(&watch, 1, /*timeout_ms=*/60000);
+  char byte = 0;
+  const ssize_t got = ready == 1 ? recv(fd, &byte, 1, 0) : -2;
+  close(fd);
+  EXPECT_EQ(ready, 1) << "the connection was still open after 60 s";
+  EXPECT_LE(got, 0) << "the server sent data instead of closing";
 }
 
 TEST(TcpMutualTls, BadCertificateFilesAreAStartupError) {

@@ -105,6 +105,9 @@ class FullOperator final : public OperatorService {
       result.set_json_patch(std::string(5u << 20, 'x'));
       return absl::OkStatus();
     }
+    if (request.definition() == "huge-error") {
+      return absl::InvalidArgumentError("bad value " + std::string(3u << 20, 'x'));
+    }
     result.set_json_patch(R"([{"op":"add","path":"/spec/x","value":1}])");
     return absl::OkStatus();
   }

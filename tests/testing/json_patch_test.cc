@@ -101,6 +101,75 @@ TEST(PatchedObject, CountsOperations) {
   ASSERT_TRUE(same.ok()) << same.status();
   EXPECT_TRUE(same->has_operations());
   EXPECT_FALSE(same->changed());
+// evanphx/json-patch v5 with default options, which the operator applies
+// patches with, on the cases RFC 6902 leaves open or that it reads its own
+// way (its patch.go: findObject, partialArray, test). The kit must accept
+// exactly what the operator accepts.
+TEST(ApplyJsonPatch, FollowsTheOperatorsLibraryOnEdgeCases) {
+  const Json doc = Json::parse(R"({"a":{"b":1},"list":[1,2,3],"n":null,"s":"text"})");
+  auto apply = [&](const std::string& patch) {
+    auto result = ct::ApplyJsonPatch(doc, patch);
+    EXPECT_TRUE(result.ok()) << patch << ": " << result.status();
+    return result.ok() ? *result : Json();
+  };
+  auto error = [&](const std::string& patch) { return Error(patch, doc); };
+
+  // `test` of null: passes for a null value and for a member missing from
+  // an object that exists...
+  EXPECT_EQ(apply(R"([{"op":"test","path":"/n","value":null}])"), doc);
+  EXPECT_EQ(apply(R"([{"op":"test","path":"/a/missing","value":null}])"), doc);
+  EXPECT_EQ(apply(R"([{"op":"test","path":"/missing","value":null}])"), doc);
+  // ...but not where the parent is missing, null or not a container, nor
+  // for an array element that does not exist.
+  EXPECT_THAT(error(R"([{"op":"test","path":"/x/y","value":null}])"),
+              HasSubstr("the document has no /x"));
+  EXPECT_THAT(error(R"([{"op":"test","path":"/n/y","value":null}])"),
+              HasSubstr("the document has no /n/y (/n is null)"));
+  EXPECT_THAT(error(R"([{"op":"test","path":"/s/y","value":null}])"),
+              HasSubstr("the document has no /s/y (/s is a string)"));
+  EXPECT_THAT(error(R"([{"op":"test","path":"/list/9","value":null}])"),
+              HasSubstr("index 9 is out of range"));
+  EXPECT_THAT(error(R"([{"op":"test","path":"/list/-","value":null}])"),
+              HasSubstr("\"-\" is not an array index"));
+  // Null against a value, a value against null.
+  EXPECT_THAT(error(R"([{"op":"test","path":"/a/b","value":null}])"), HasSubstr("test failed"));
+  EXPECT_THAT(error(R"([{"op":"test","path":"/n","value":1}])"), HasSubstr("test failed"));
+
+  // Negative indices count from the end. For `add` they address the
+  // insertion points, of which there is one more than elements: -1 appends.
+  EXPECT_EQ(apply(R"([{"op":"add","path":"/list/-1","value":9}])")["list"], Json({1, 2, 3, 9}));
+  EXPECT_EQ(apply(R"([{"op":"add","path":"/list/-2","value":9}])")["list"], Json({1, 2, 9, 3}));
+  EXPECT_EQ(apply(R"([{"op":"add","path":"/list/-4","value":9}])")["list"], Json({9, 1, 2, 3}));
+  EXPECT_THAT(error(R"([{"op":"add","path":"/list/-5","value":9}])"),
+              HasSubstr("index -5 is out of range"));
+  // For the others they address elements: -1 is the last one.
+  EXPECT_EQ(apply(R"([{"op":"remove","path":"/list/-3"}])")["list"], Json({2, 3}));
+  EXPECT_THAT(error(R"([{"op":"remove","path":"/list/-4"}])"),
+              HasSubstr("index -4 is out of range"));
+  EXPECT_EQ(apply(R"([{"op":"replace","path":"/list/-1","value":9}])")["list"], Json({1, 2, 9}));
+  EXPECT_EQ(apply(R"([{"op":"test","path":"/list/-3","value":1}])"), doc);
+  EXPECT_EQ(apply(R"([{"op":"copy","from":"/list/-1","path":"/c"}])")["c"], 3);
+  EXPECT_EQ(apply(R"([{"op":"move","from":"/list/-1","path":"/list/0"}])")["list"],
+            Json({3, 1, 2}));
+
+  // A null parent has no members, whatever the operation.
+  EXPECT_THAT(error(R"([{"op":"add","path":"/n/x","value":1}])"),
+              HasSubstr("its parent /n is null"));
+  EXPECT_THAT(error(R"([{"op":"remove","path":"/n/x"}])"), HasSubstr("/n is null"));
+  EXPECT_THAT(error(R"([{"op":"replace","path":"/n/x","value":1}])"), HasSubstr("/n is null"));
+
+  // Indices are read as Go's strconv.Atoi reads them: a sign is allowed,
+  // leading zeros too.
+  EXPECT_EQ(apply(R"([{"op":"add","path":"/list/01","value":9}])")["list"], Json({1, 9, 2, 3}));
+  EXPECT_EQ(apply(R"([{"op":"remove","path":"/list/+0"}])")["list"], Json({2, 3}));
+  EXPECT_EQ(apply(R"([{"op":"remove","path":"/list/-0"}])")["list"], Json({2, 3}));
+  EXPECT_EQ(apply(R"([{"op":"replace","path":"/list/00000000000000000000002","value":9}])")["list"],
+            Json({1, 2, 9}));
+  EXPECT_THAT(error(R"([{"op":"remove","path":"/list/1x"}])"), HasSubstr("not an array index"));
+  EXPECT_THAT(error(R"([{"op":"remove","path":"/list/+"}])"), HasSubstr("not an array index"));
+  EXPECT_THAT(error(R"([{"op":"remove","path":"/list/ 1"}])"), HasSubstr("not an array index"));
+  EXPECT_THAT(error(R"([{"op":"remove","path":"/list/99999999999999999999"}])"),
+              HasSubstr("not an array index"));
 }
 
 TEST(DescribeJsonDifference, NamesTheFirstDifference) {

@@ -8,6 +8,8 @@
 #include <grpcpp/security/tls_credentials_options.h>
 #include <gtest/gtest.h>
 
+#include <stdlib.h>
+
 #include <memory>
 #include <string>
 
@@ -110,6 +112,30 @@ TEST(Tls13BaselineTest, EnforcementBeforeFirstUseAppliesToEveryGrpcServer) {
   absl::StatusOr<TlsProbeResult> result = ProbeTls("127.0.0.1", test_server.port(), tls13);
   ASSERT_TRUE(result.ok()) << result.status();
   EXPECT_EQ(result->version, "TLSv1.3");
+}
+
+// Where gRPC cannot be asked which cipher list it uses (a build without
+// grpc_get_ssl_cipher_suites), the SDK cannot know whether TLS 1.2 is off:
+// it refuses, saying what to do, instead of reporting success.
+TEST(Tls13OnlyTest, FailsClosedWhenGrpcCannotConfirmTheCipherList) {
+  unsetenv(std::string(internal::kGrpcCipherSuitesEnv).c_str());
+  const absl::Status status = internal::EnforceTls13OnlyWith(nullptr);
+  EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition) << status;
+  EXPECT_THAT(std::string(status.message()), HasSubstr("grpc_get_ssl_cipher_suites"));
+  EXPECT_THAT(std::string(status.message()),
+              HasSubstr(std::string(internal::kGrpcCipherSuitesEnv) + "=" +
+                        std::string(internal::kNoTls12CipherSuites)));
+  // Asking again does not turn the variable the SDK set itself into proof.
+  EXPECT_EQ(internal::EnforceTls13OnlyWith(nullptr).code(), absl::StatusCode::kFailedPrecondition);
+}
+
+// The way out it names: the list set in the environment before the process
+// started is the only one gRPC can have read.
+TEST(Tls13OnlyTest, AcceptsTheListFromTheEnvironmentWhenGrpcCannotConfirmIt) {
+  setenv(std::string(internal::kGrpcCipherSuitesEnv).c_str(),
+         std::string(internal::kNoTls12CipherSuites).c_str(), 1);
+  const absl::Status status = internal::EnforceTls13OnlyWith(nullptr);
+  EXPECT_TRUE(status.ok()) << status;
 }
 
 }  // namespace

@@ -21,8 +21,6 @@ std::string Cat(std::initializer_list<std::string_view> parts) {
   return out;
 }
 
-std::string Quote(std::string_view s) { return Cat({"\"", s, "\""}); }
-
 bool IsAlnum(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
 }
@@ -73,7 +71,9 @@ std::string CheckKey(std::string_view key) {
 }
 
 // Reads a parameter holding a JSON object of strings into `out`, checking
-// keys (and, for labels, values) as Kubernetes does.
+// keys (and, for labels, values) as Kubernetes does. Keys and values in the
+// messages go through cnpgi::QuoteValue: they come from the user, may be of
+// any size, and an error must always fit in the answer.
 void ReadStringMap(const cnpgi::Parameters& p, std::string_view name, std::string_view fallback,
                    bool label_values, cnpgi::ValidationErrors& errors,
                    std::map<std::string, std::string>& out) {
@@ -88,19 +88,20 @@ void ReadStringMap(const cnpgi::Parameters& p, std::string_view name, std::strin
   }
   for (const auto& [key, item] : value->items()) {
     if (!item.is_string()) {
-      errors.Add(p.Error(name, Cat({"the value of ", Quote(key), " must be a string, got ",
-                                    cnpgi::JsonTypeName(item)})));
+      errors.Add(p.Error(name, Cat({"the value of ", cnpgi::QuoteValue(key),
+                                    " must be a string, got ", cnpgi::JsonTypeName(item)})));
       continue;
     }
     if (std::string why = CheckKey(key); !why.empty()) {
-      errors.Add(p.Error(name, Cat({"invalid key ", Quote(key), ": ", why})));
+      errors.Add(p.Error(name, Cat({"invalid key ", cnpgi::QuoteValue(key), ": ", why})));
       continue;
     }
     const std::string& text = item.get_ref<const std::string&>();
     if (label_values && !text.empty()) {
       if (std::string why = CheckNameSegment(text); !why.empty()) {
-        errors.Add(p.Error(name, Cat({"invalid value ", Quote(text), " of ", Quote(key),
-                                      ": a label value is empty or a name (", why, ")"})));
+        errors.Add(p.Error(
+            name, Cat({"invalid value ", cnpgi::QuoteValue(text), " of ", cnpgi::QuoteValue(key),
+                       ": a label value is empty or a name (", why, ")"})));
         continue;
       }
     }
@@ -154,7 +155,8 @@ absl::Status HelloOperator::OnValidateClusterChange(cnpgi::CallContext& ctx,
   if (before && after && before->labels != after->labels) {
     const std::string was(old_entry->parameters().Get(kLabels).value_or(kDefaultLabels));
     errors.Add(new_entry->parameters().Error(
-        kLabels, Cat({"cannot be changed once the Cluster exists (it was ", was, ")"})));
+        kLabels,
+        Cat({"cannot be changed once the Cluster exists (it was ", cnpgi::QuoteValue(was), ")"})));
   }
   return absl::OkStatus();
 }

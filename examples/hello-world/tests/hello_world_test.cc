@@ -120,6 +120,25 @@ TEST_F(HelloWorldTest, LabelKeysAndValuesFollowKubernetesRules) {
   EXPECT_THAT(client().ValidateClusterCreate(cluster), IsOkAndHolds(IsEmpty()));
 }
 
+// A value of megabytes (a probe sent a 3 MiB label value) must still get an
+// answer saying which key is wrong: the value is quoted short, with its
+// length, instead of echoed whole into an answer too large to deliver.
+TEST_F(HelloWorldTest, AHugeLabelValueIsReportedNamingTheKey) {
+  json cluster = kit().cluster();
+  Parameters(cluster) = {{"labels", json{{"team", std::string(3u << 20, 'x')}}.dump()}};
+  auto errors = client().ValidateClusterCreate(cluster);
+  ASSERT_THAT(errors, IsOk());
+  ASSERT_THAT(*errors, SizeIs(1));
+  const cnpgi::ValidationError& error = (*errors)[0];
+  EXPECT_EQ(error.path, PathOf(cluster, "labels"));
+  EXPECT_THAT(error.message, HasSubstr("of \"team\""));
+  EXPECT_THAT(error.message, HasSubstr("...(3145728 bytes)"));
+  EXPECT_LT(error.message.size(), 300u);
+  EXPECT_LT(error.value.size(), 300u);
+  EXPECT_THAT(client().LifecycleHook(LifecycleOperation::kEvaluate, cluster, kit().pod()),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("of \"team\"")));
+}
+
 TEST_F(HelloWorldTest, LabelsCannotChangeButAnnotationsCan) {
   const json before = kit().cluster();
   json after = before;

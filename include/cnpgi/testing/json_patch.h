@@ -9,9 +9,12 @@
 //
 // The patch is applied with the operator's semantics (evanphx/json-patch,
 // default options): `add` needs the parent to exist, `remove` and `replace`
-// need the target to exist, array indices may be negative (counted from the
-// end), "-" appends. Every error names the operation (index, op and path)
-// and why it does not apply, so a test failure says what to fix.
+// need the target to exist, "-" appends; array indices are read like Go's
+// strconv.Atoi (a sign and leading zeros are accepted) and may be negative,
+// counted from the end (for `add`, from the end of the insertion points: -1
+// appends); `test` of null passes for a member missing from an object, not
+// below a missing or null parent nor for a missing array element. Every error names the operation
+// (index, op and path) and why it does not apply, so a test failure says what to fix.
 #ifndef CNPGI_TESTING_JSON_PATCH_H_
 #define CNPGI_TESTING_JSON_PATCH_H_
 
