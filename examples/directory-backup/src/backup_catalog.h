@@ -77,22 +77,6 @@ struct Manifest {
   static absl::StatusOr<Manifest> FromJson(const nlohmann::json& json);
 };
 
-// Which backups to keep. With neither set, every backup is kept.
-struct RetentionPolicy {
-  // Keep the newest N backups.
-  std::optional<std::int64_t> keep_backups{};
-  // Keep what recovery to any point of the last `period` needs: the backups
-  // that ended inside it and the newest one that ended before it.
-  std::optional<absl::Duration> period{};
-
-  bool keeps_everything() const { return !keep_backups && !period; }
-};
-
-// The ids of the backups `policy` drops, given every backup oldest first.
-// The newest backup is always kept.
-std::vector<std::string> BackupsToRemove(const std::vector<BackupInfo>& oldest_first,
-                                         const RetentionPolicy& policy, absl::Time now);
-
 class BackupCatalog {
  public:
   // `root` is the `base` directory of a server's store.

@@ -33,7 +33,7 @@
 #include <cnpgi/validation.h>
 
 #include "absl/status/statusor.h"
-#include "backup_catalog.h"
+#include "retention.h"
 
 namespace directory_backup {
 

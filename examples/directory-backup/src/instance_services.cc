@@ -11,6 +11,7 @@
 #include "configuration.h"
 #include "file_io.h"
 #include "postgres_session.h"
+#include "retention.h"
 #include "wal_archive.h"
 
 namespace directory_backup {
@@ -20,48 +21,6 @@ namespace fs = std::filesystem;
 
 WalArchive WalArchiveAt(const fs::path& root) { return WalArchive(root / "wals"); }
 BackupCatalog CatalogAt(const fs::path& root) { return BackupCatalog(root / "base"); }
-
-// Applies the retention policy after a backup: backups first, then the WAL
-// that no kept backup needs (segments before the oldest kept backup's start,
-// on every timeline; history files stay). A failure here is logged, not
-// returned: the backup itself succeeded.
-void ApplyRetention(cnpgi::CallContext& ctx, const fs::path& root, const RetentionPolicy& policy) {
-  if (policy.keeps_everything()) return;
-  const BackupCatalog catalog = CatalogAt(root);
-  absl::StatusOr<std::vector<BackupInfo>> backups = catalog.List();
-  if (!backups.ok()) {
-    ctx.logger().Warn("retention not applied", {{"error", MessageOf(backups.status())}});
-    return;
-  }
-  const std::vector<std::string> remove = BackupsToRemove(*backups, policy, absl::Now());
-  for (const std::string& id : remove) {
-    if (absl::Status s = catalog.Remove(id); !s.ok()) {
-      ctx.logger().Warn("retention: cannot remove backup",
-                        {{"backup", id}, {"error", MessageOf(s)}});
-      return;  // keep the WAL of what is still there
-    }
-    ctx.logger().Info("retention: backup removed", {{"backup", id}});
-  }
-  // The oldest backup kept and its start segment.
-  const BackupInfo& oldest = (*backups)[remove.size()];
-  absl::StatusOr<cnpgi::WalFileName> begin = cnpgi::WalFileName::Parse(oldest.begin_wal);
-  absl::StatusOr<std::uint64_t> segment =
-      begin.ok() ? begin->SegmentNumber(oldest.wal_segment_size) : begin.status();
-  if (!segment.ok()) {
-    ctx.logger().Warn("retention: WAL kept",
-                      {{"backup", oldest.id}, {"error", MessageOf(segment.status())}});
-    return;
-  }
-  absl::StatusOr<std::size_t> removed =
-      WalArchiveAt(root).RemoveSegmentsBefore(*segment, oldest.wal_segment_size);
-  if (!removed.ok()) {
-    ctx.logger().Warn("retention: cannot remove WAL", {{"error", MessageOf(removed.status())}});
-  } else if (*removed > 0) {
-    ctx.logger().Info(
-        "retention: WAL removed",
-        {{"files", *removed}, {"before", oldest.begin_wal}, {"oldestBackup", oldest.id}});
-  }
-}
 
 }  // namespace
 
@@ -195,7 +154,17 @@ absl::Status StoreBackupService::Backup(cnpgi::CallContext& ctx, const Request& 
                                          {"bytes", info->bytes},
                                          {"beginLSN", info->begin_lsn},
                                          {"endLSN", info->end_lsn}});
-  ApplyRetention(ctx, root, config->retention);
+  // Retention, still holding the lock. A failure is logged, not returned:
+  // the backup itself succeeded.
+  absl::StatusOr<RetentionOutcome> retention = ApplyRetention(root, config->retention, absl::Now());
+  if (!retention.ok()) {
+    ctx.logger().Warn("retention not applied", {{"error", MessageOf(retention.status())}});
+  } else if (!retention->removed_backups.empty() || retention->removed_wal_files > 0) {
+    ctx.logger().Info("retention applied", {{"removedBackups", retention->removed_backups.size()},
+                                            {"removedWalFiles", retention->removed_wal_files},
+                                            {"oldestBackup", retention->oldest_kept},
+                                            {"firstWal", retention->first_kept_wal}});
+  }
   writer->reset();  // releases the lock
 
   result.set_backup_id(info->id);

@@ -19,6 +19,7 @@ namespace directory_backup {
 namespace {
 
 namespace fs = std::filesystem;
+using testing::BackupsEndingAt;
 using ::testing::ElementsAre;
 using testing::Entries;
 using ::testing::HasSubstr;
@@ -163,50 +164,6 @@ TEST_F(CatalogTest, AManifestCannotPointOutsidePgdata) {
          {{{"path", path}, {"type", "file"}, {"mode", 384}, {"size", 1}, {"sha256", "x"}}}}});
     EXPECT_EQ(manifest.status().code(), absl::StatusCode::kInvalidArgument) << path;
   }
-}
-
-// Retention -------------------------------------------------------------------------
-
-std::vector<BackupInfo> BackupsEndingAt(std::initializer_list<std::int64_t> times) {
-  std::vector<BackupInfo> backups;
-  for (std::int64_t t : times) {
-    BackupInfo b;
-    b.id = std::to_string(t);
-    b.stopped_at = t;
-    backups.push_back(b);
-  }
-  return backups;
-}
-
-TEST(Retention, KeepsTheNewestN) {
-  const auto backups = BackupsEndingAt({100, 200, 300, 400});
-  EXPECT_THAT(BackupsToRemove(backups, {.keep_backups = 2}, absl::FromUnixSeconds(500)),
-              ElementsAre("100", "200"));
-  EXPECT_THAT(BackupsToRemove(backups, {.keep_backups = 9}, absl::FromUnixSeconds(500)), IsEmpty());
-  EXPECT_THAT(BackupsToRemove(backups, {}, absl::FromUnixSeconds(500)), IsEmpty());
-}
-
-TEST(Retention, AWindowKeepsTheBackupItStartsFrom) {
-  const auto backups = BackupsEndingAt({100, 200, 300, 400});
-  // Window [250, 500]: recovering to 250 needs the backup that ended at 200.
-  EXPECT_THAT(BackupsToRemove(backups, {.period = absl::Seconds(250)}, absl::FromUnixSeconds(500)),
-              ElementsAre("100"));
-  // A window older than everything keeps everything; one after the last
-  // backup keeps only the last.
-  EXPECT_THAT(BackupsToRemove(backups, {.period = absl::Seconds(450)}, absl::FromUnixSeconds(500)),
-              IsEmpty());
-  EXPECT_THAT(BackupsToRemove(backups, {.period = absl::Seconds(10)}, absl::FromUnixSeconds(500)),
-              ElementsAre("100", "200", "300"));
-}
-
-TEST(Retention, EitherRuleKeepsABackup) {
-  const auto backups = BackupsEndingAt({100, 200, 300, 400});
-  EXPECT_THAT(BackupsToRemove(backups, {.keep_backups = 3, .period = absl::Seconds(10)},
-                              absl::FromUnixSeconds(500)),
-              ElementsAre("100"));
-  EXPECT_THAT(BackupsToRemove(backups, {.keep_backups = 1, .period = absl::Seconds(250)},
-                              absl::FromUnixSeconds(500)),
-              ElementsAre("100"));
 }
 
 // Choosing and restoring ----------------------------------------------------------------

@@ -79,6 +79,18 @@ inline void MakeFakePgdata(const fs::path& pgdata) {
   fs::permissions(pgdata, fs::perms::owner_all);
 }
 
+// Catalog entries (no files) of backups that ended at the given times.
+inline std::vector<BackupInfo> BackupsEndingAt(std::initializer_list<std::int64_t> times) {
+  std::vector<BackupInfo> backups;
+  for (std::int64_t t : times) {
+    BackupInfo b;
+    b.id = std::to_string(t);
+    b.stopped_at = t;
+    backups.push_back(b);
+  }
+  return backups;
+}
+
 // A complete backup of `pgdata` in the store at `root`, as TakeBaseBackup
 // would leave it, with made-up WAL positions.
 inline absl::StatusOr<BackupInfo> MakeBackup(const fs::path& root, const fs::path& pgdata,
