@@ -101,6 +101,8 @@ TEST(PatchedObject, CountsOperations) {
   ASSERT_TRUE(same.ok()) << same.status();
   EXPECT_TRUE(same->has_operations());
   EXPECT_FALSE(same->changed());
+}
+
 // evanphx/json-patch v5 with default options, which the operator applies
 // patches with, on the cases RFC 6902 leaves open or that it reads its own
 // way (its patch.go: findObject, partialArray, test). The kit must accept
