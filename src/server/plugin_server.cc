@@ -25,6 +25,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/synchronization/mutex.h"
 #include "cnpgi/logging.h"
 #include "cnpgi/version.h"
 #include "server/call_runner.h"
@@ -244,6 +245,13 @@ class PluginServer::Impl {
       transport = "unix";
     }
 
+#ifdef NDEBUG
+    // Abseil's deadlock detection (on unless Abseil itself was built with
+    // NDEBUG, as Debian's is not) records every lock taken in a graph:
+    // gRPC takes several absl::Mutex per call. A release build of a plugin
+    // does not pay for it; a debug build keeps it, to catch lock cycles.
+    absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
+#endif
     pool_ = std::make_unique<internal::ElasticThreadPool>();
     runtime_ = std::make_unique<internal::CallRuntime>(metadata_.name, logger, *pool_);
     adapted_ = internal::AdaptServices(services, *capabilities, ToProto(metadata_), *runtime_);

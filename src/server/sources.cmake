@@ -14,4 +14,4 @@ target_sources(cnpgi PRIVATE
 target_include_directories(cnpgi PRIVATE "${CMAKE_CURRENT_LIST_DIR}/..")
 target_link_libraries(cnpgi
   PUBLIC gRPC::grpc++ absl::any_invocable absl::strings
-  PRIVATE gRPC::grpc++_reflection)
+  PRIVATE gRPC::grpc++_reflection absl::synchronization)
