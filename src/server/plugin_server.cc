@@ -33,6 +33,7 @@
 #include "server/elastic_thread_pool.h"
 #include "server/grpc_internals.h"
 #include "server/grpc_log.h"
+#include "server/idle_memory.h"
 #include "server/service_adapters.h"
 #include "server/service_set.h"
 #include "server/unix_socket.h"
@@ -494,8 +495,14 @@ int PluginServer::run(int argc, char** argv) {
   const Logger* log = impl_->logger();
   const timespec tick{0, 100 * 1000 * 1000};
   int signal_number = 0;
+  internal::IdleTrimmer trimmer({});
   while (signal_number <= 0 && !impl_->listener_failed()) {
     signal_number = sigtimedwait(&signals, nullptr, &tick);
+    if (signal_number > 0) break;
+    if (const auto trimmed = trimmer.Tick()) {
+      log->Debug("idle: memory returned",
+                 {{"file_mappings", trimmed->mappings}, {"file_bytes", trimmed->file_bytes}});
+    }
   }
   const bool failed = signal_number <= 0;
   if (failed) {

@@ -6,6 +6,7 @@ target_sources(cnpgi PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/elastic_thread_pool.cc
   ${CMAKE_CURRENT_LIST_DIR}/grpc_internals.cc
   ${CMAKE_CURRENT_LIST_DIR}/grpc_log.cc
+  ${CMAKE_CURRENT_LIST_DIR}/idle_memory.cc
   ${CMAKE_CURRENT_LIST_DIR}/metadata.cc
   ${CMAKE_CURRENT_LIST_DIR}/plugin_server.cc
   ${CMAKE_CURRENT_LIST_DIR}/service_adapters.cc

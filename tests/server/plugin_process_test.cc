@@ -234,6 +234,45 @@ TEST(PluginProcess, RepeatedFailuresAreThrottledAndCounted) {
   EXPECT_EQ(written + suppressed, std::uint64_t{kCalls}) << "failures went uncounted";
 }
 
+// A plugin gives memory back once it has been quiet after start-up (see
+// src/server/idle_memory.h), and serves as before afterwards: the code it
+// dropped comes back from the executable.
+TEST(PluginProcess, ReturnsIdleMemoryAfterStartUpAndKeepsServing) {
+  TempDir dir;
+  Process plugin(CNPGI_TEST_PLUGIN,
+                 {"--plugin-path", dir.path().string(), "--log-format=json", "--log-level=debug"},
+                 dir.path());
+  ASSERT_TRUE(testing_support::WaitForListening(dir / kName)) << plugin.Stderr();
+  auto trimmed = [&] {
+    for (const nlohmann::json& line : JsonLines(plugin.Stderr())) {
+      if (line.value("msg", "") == "idle: memory returned") {
+        EXPECT_GT(line.value("file_mappings", 0), 0) << line.dump();
+        return true;
+      }
+    }
+    return false;
+  };
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (!trimmed() && std::chrono::steady_clock::now() < give_up) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_TRUE(trimmed()) << plugin.Stderr();
+
+  auto channel =
+      grpc::CreateChannel("unix:" + (dir / kName).string(), grpc::InsecureChannelCredentials());
+  for (int i = 0; i < 3; ++i) {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    identity::v1::GetPluginMetadataResponse response;
+    const grpc::Status status =
+        identity::v1::Identity::NewStub(channel)->GetPluginMetadata(&context, {}, &response);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    EXPECT_EQ(response.name(), kName);
+  }
+  plugin.Signal(SIGTERM);
+  EXPECT_EQ(plugin.Wait(), 0) << plugin.Stderr();
+}
+
 // With --log-format=json every line of the process is JSON with the
 // plugin's name: the SDK's, gRPC's own, and those about connections refused
 // before any call (a client certificate that is not trusted, TLS 1.2, no
