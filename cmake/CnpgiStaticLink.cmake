@@ -46,7 +46,10 @@
 #                       exists (as in lib<name>.so). A library kept shared
 #                       must not itself depend on one linked statically, or
 #                       the process would load two copies of it.
-include_guard(GLOBAL)
+# Per directory: the script text below is a directory-scoped variable, which a
+# global guard would leave undefined (and the generated script empty) in the
+# second directory that includes this file.
+include_guard(DIRECTORY)
 include(CheckLinkerFlag)
 
 set(_CNPGI_STATIC_LINK_SCRIPT [=[#!/bin/sh
