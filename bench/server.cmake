@@ -26,6 +26,27 @@ endforeach()
 cnpgi_link_statically(server_sdk_plugin_static)
 cnpgi_link_statically(bare_plugin_static)
 
+# The SDK plugin with jemalloc instead of glibc's malloc (go_peer_bench).
+find_library(CNPGI_BENCH_JEMALLOC NAMES libjemalloc_pic.a)
+if(CNPGI_BENCH_JEMALLOC)
+  cnpgi_server_bench_executable(server_sdk_plugin_static_jemalloc server_sdk_plugin.cc
+    cnpgi::cnpgi nlohmann_json::nlohmann_json)
+  cnpgi_link_statically(server_sdk_plugin_static_jemalloc ALLOCATOR jemalloc)
+endif()
+
+# The SDK's JSON helpers (OnMutateCluster) linked statically, with glibc's
+# malloc and with jemalloc (go_peer_bench --variant).
+cnpgi_server_bench_executable(server_sdk_helpers_plugin_static server_sdk_plugin.cc cnpgi::cnpgi)
+target_compile_definitions(server_sdk_helpers_plugin_static PRIVATE CNPGI_BENCH_SDK_JSON)
+cnpgi_link_statically(server_sdk_helpers_plugin_static)
+if(CNPGI_BENCH_JEMALLOC)
+  cnpgi_server_bench_executable(server_sdk_helpers_plugin_static_jemalloc server_sdk_plugin.cc
+    cnpgi::cnpgi)
+  target_compile_definitions(server_sdk_helpers_plugin_static_jemalloc PRIVATE
+    CNPGI_BENCH_SDK_JSON)
+  cnpgi_link_statically(server_sdk_helpers_plugin_static_jemalloc ALLOCATOR jemalloc)
+endif()
+
 # MutateCluster through OnMutateCluster and the SDK's JSON helpers.
 cnpgi_server_bench_executable(server_sdk_helpers_plugin server_sdk_plugin.cc cnpgi::cnpgi)
 target_compile_definitions(server_sdk_helpers_plugin PRIVATE CNPGI_BENCH_SDK_JSON)
@@ -77,3 +98,8 @@ cnpgi_server_bench_executable(go_peer_bench go_peer_bench.cc
 target_compile_definitions(go_peer_bench PRIVATE
   CNPGI_BENCH_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
 add_dependencies(go_peer_bench server_sdk_plugin_static)
+add_dependencies(go_peer_bench server_sdk_helpers_plugin_static)
+if(TARGET server_sdk_plugin_static_jemalloc)
+  add_dependencies(go_peer_bench server_sdk_plugin_static_jemalloc
+    server_sdk_helpers_plugin_static_jemalloc)
+endif()

@@ -1,4 +1,5 @@
-# cnpgi_link_statically(<target> [NO_PIE] [SHARED_CXX_RUNTIME] [KEEP_DYNAMIC <name>...])
+# cnpgi_link_statically(<target> [NO_PIE] [SHARED_CXX_RUNTIME] [ALLOCATOR <glibc|jemalloc>]
+#                       [KEEP_DYNAMIC <name>...])
 #
 # Links a plugin executable against the static archives of gRPC, protobuf,
 # Abseil, OpenSSL, c-ares, RE2, upb and zlib instead of their ~55 shared
@@ -42,6 +43,13 @@
 #                       at the cost of ASLR for the executable's own image.
 #   SHARED_CXX_RUNTIME  keep libstdc++ and libgcc_s shared (needed when a
 #                       shared C++ library stays on the link line).
+#   ALLOCATOR jemalloc  link jemalloc's archive (Debian: libjemalloc-dev) into
+#                       the executable, where it replaces glibc's malloc for
+#                       the whole process. glibc (the default) keeps few free
+#                       blocks per thread and size (tcache: 7), so a call that
+#                       frees hundreds of same-sized nodes (a parsed JSON
+#                       document) goes through its slower paths.
+#                       docs/benchmarks.md ("Against Go") has the figures.
 #   KEEP_DYNAMIC <name>...  libraries to keep shared although an archive
 #                       exists (as in lib<name>.so). A library kept shared
 #                       must not itself depend on one linked statically, or
@@ -339,7 +347,7 @@ function(_cnpgi_embedded_spdlog out)
 endfunction()
 
 function(cnpgi_link_statically target)
-  cmake_parse_arguments(PARSE_ARGV 1 ARG "NO_PIE;SHARED_CXX_RUNTIME" "" "KEEP_DYNAMIC")
+  cmake_parse_arguments(PARSE_ARGV 1 ARG "NO_PIE;SHARED_CXX_RUNTIME" "ALLOCATOR" "KEEP_DYNAMIC")
   if(ARG_UNPARSED_ARGUMENTS)
     message(FATAL_ERROR "cnpgi_link_statically: unknown arguments ${ARG_UNPARSED_ARGUMENTS}")
   endif()
@@ -401,6 +409,23 @@ function(cnpgi_link_statically target)
     if(CNPGI_LINKER_HAS_PACK_RELATIVE_RELOCS)
       target_link_options(${target} PRIVATE LINKER:-z,pack-relative-relocs)
     endif()
+  endif()
+  if(ARG_ALLOCATOR STREQUAL "jemalloc")
+    # The position-independent archive for a PIE executable.
+    if(ARG_NO_PIE)
+      set(names libjemalloc.a)
+    else()
+      set(names libjemalloc_pic.a)
+    endif()
+    find_library(CNPGI_JEMALLOC_ARCHIVE_${ARG_NO_PIE} NAMES ${names})
+    if(NOT CNPGI_JEMALLOC_ARCHIVE_${ARG_NO_PIE})
+      message(FATAL_ERROR "cnpgi_link_statically(${target} ALLOCATOR jemalloc): ${names} not "
+                          "found (Debian: apt-get install libjemalloc-dev)")
+    endif()
+    target_link_libraries(${target} PRIVATE "${CNPGI_JEMALLOC_ARCHIVE_${ARG_NO_PIE}}" m)
+  elseif(ARG_ALLOCATOR AND NOT ARG_ALLOCATOR STREQUAL "glibc")
+    message(FATAL_ERROR "cnpgi_link_statically: ALLOCATOR ${ARG_ALLOCATOR} is not one of "
+                        "glibc, jemalloc")
   endif()
   set_property(TARGET ${target} APPEND PROPERTY LINK_DEPENDS "${script}")
 endfunction()

@@ -10,6 +10,11 @@
 #include <cstring>
 #include <vector>
 
+// jemalloc's control interface, when the program is linked with it
+// (cnpgi_link_statically(... ALLOCATOR jemalloc)); null otherwise.
+extern "C" int mallctl(const char* name, void* oldp, std::size_t* oldlenp, void* newp,
+                       std::size_t newlen) __attribute__((weak));
+
 namespace cnpgi::internal {
 namespace {
 
@@ -69,8 +74,13 @@ absl::Duration ProcessCpu() {
 
 IdleTrimResult TrimIdleMemory() {
   // Free heap memory first: it is the one part that is anonymous, so it is
-  // only given back here (glibc keeps it otherwise).
+  // only given back here (glibc keeps it otherwise; jemalloc after seconds,
+  // and only when the program allocates again).
   malloc_trim(0);
+  if (mallctl != nullptr) {
+    // jemalloc: the free pages of every arena ("arena.<MALLCTL_ARENAS_ALL>").
+    mallctl("arena.4096.purge", nullptr, nullptr, nullptr, 0);
+  }
   IdleTrimResult result;
   for (const Mapping& m : DroppableMappings()) {
     if (madvise(reinterpret_cast<void*>(m.start), m.end - m.start, MADV_DONTNEED) == 0) {
