@@ -26,26 +26,23 @@ endforeach()
 cnpgi_link_statically(server_sdk_plugin_static)
 cnpgi_link_statically(bare_plugin_static)
 
-# The SDK plugin with jemalloc instead of glibc's malloc (go_peer_bench).
-find_library(CNPGI_BENCH_JEMALLOC NAMES libjemalloc_pic.a)
-if(CNPGI_BENCH_JEMALLOC)
-  cnpgi_server_bench_executable(server_sdk_plugin_static_jemalloc server_sdk_plugin.cc
-    cnpgi::cnpgi nlohmann_json::nlohmann_json)
-  cnpgi_link_statically(server_sdk_plugin_static_jemalloc ALLOCATOR jemalloc)
-endif()
-
-# The SDK's JSON helpers (OnMutateCluster) linked statically, with glibc's
-# malloc and with jemalloc (go_peer_bench --variant).
-cnpgi_server_bench_executable(server_sdk_helpers_plugin_static server_sdk_plugin.cc cnpgi::cnpgi)
-target_compile_definitions(server_sdk_helpers_plugin_static PRIVATE CNPGI_BENCH_SDK_JSON)
-cnpgi_link_statically(server_sdk_helpers_plugin_static)
-if(CNPGI_BENCH_JEMALLOC)
-  cnpgi_server_bench_executable(server_sdk_helpers_plugin_static_jemalloc server_sdk_plugin.cc
-    cnpgi::cnpgi)
-  target_compile_definitions(server_sdk_helpers_plugin_static_jemalloc PRIVATE
-    CNPGI_BENCH_SDK_JSON)
-  cnpgi_link_statically(server_sdk_helpers_plugin_static_jemalloc ALLOCATOR jemalloc)
-endif()
+# The SDK plugin with glibc's malloc rather than the default (jemalloc when
+# libjemalloc-dev is there), and with the SDK's JSON helpers (OnMutateCluster)
+# with either (go_peer_bench --variant).
+cnpgi_server_bench_executable(server_sdk_plugin_static_glibc server_sdk_plugin.cc
+  cnpgi::cnpgi nlohmann_json::nlohmann_json)
+cnpgi_link_statically(server_sdk_plugin_static_glibc ALLOCATOR glibc)
+foreach(allocator "" "glibc")
+  set(name server_sdk_helpers_plugin_static)
+  set(options "")
+  if(allocator)
+    string(APPEND name _${allocator})
+    set(options ALLOCATOR ${allocator})
+  endif()
+  cnpgi_server_bench_executable(${name} server_sdk_plugin.cc cnpgi::cnpgi)
+  target_compile_definitions(${name} PRIVATE CNPGI_BENCH_SDK_JSON)
+  cnpgi_link_statically(${name} ${options})
+endforeach()
 
 # MutateCluster through OnMutateCluster and the SDK's JSON helpers.
 cnpgi_server_bench_executable(server_sdk_helpers_plugin server_sdk_plugin.cc cnpgi::cnpgi)
@@ -98,8 +95,5 @@ cnpgi_server_bench_executable(go_peer_bench go_peer_bench.cc
 target_compile_definitions(go_peer_bench PRIVATE
   CNPGI_BENCH_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
 add_dependencies(go_peer_bench server_sdk_plugin_static)
-add_dependencies(go_peer_bench server_sdk_helpers_plugin_static)
-if(TARGET server_sdk_plugin_static_jemalloc)
-  add_dependencies(go_peer_bench server_sdk_plugin_static_jemalloc
-    server_sdk_helpers_plugin_static_jemalloc)
-endif()
+add_dependencies(go_peer_bench server_sdk_plugin_static_glibc
+  server_sdk_helpers_plugin_static server_sdk_helpers_plugin_static_glibc)

@@ -43,13 +43,17 @@
 #                       at the cost of ASLR for the executable's own image.
 #   SHARED_CXX_RUNTIME  keep libstdc++ and libgcc_s shared (needed when a
 #                       shared C++ library stays on the link line).
-#   ALLOCATOR jemalloc  link jemalloc's archive (Debian: libjemalloc-dev) into
-#                       the executable, where it replaces glibc's malloc for
-#                       the whole process. glibc (the default) keeps few free
-#                       blocks per thread and size (tcache: 7), so a call that
-#                       frees hundreds of same-sized nodes (a parsed JSON
-#                       document) goes through its slower paths.
-#                       docs/benchmarks.md ("Against Go") has the figures.
+#   ALLOCATOR jemalloc|glibc  the process's malloc. jemalloc: its archive
+#                       (Debian: libjemalloc-dev) linked into the executable,
+#                       where it replaces glibc's malloc for the whole process;
+#                       an error when the archive is missing. glibc: glibc's.
+#                       Not given: jemalloc when its archive is found, glibc
+#                       otherwise (with a message). glibc keeps few free blocks
+#                       per thread and size (tcache: 7), so a call that frees
+#                       hundreds of same-sized nodes (a parsed JSON document)
+#                       goes through its slower paths: jemalloc takes a fifth
+#                       off MutateCluster's CPU for 0.3-0.6 MiB more at rest
+#                       (docs/benchmarks.md, "Against Go").
 #   KEEP_DYNAMIC <name>...  libraries to keep shared although an archive
 #                       exists (as in lib<name>.so). A library kept shared
 #                       must not itself depend on one linked statically, or
@@ -410,14 +414,24 @@ function(cnpgi_link_statically target)
       target_link_options(${target} PRIVATE LINKER:-z,pack-relative-relocs)
     endif()
   endif()
-  if(ARG_ALLOCATOR STREQUAL "jemalloc")
-    # The position-independent archive for a PIE executable.
-    if(ARG_NO_PIE)
-      set(names libjemalloc.a)
-    else()
-      set(names libjemalloc_pic.a)
-    endif()
+  # The position-independent archive for a PIE executable.
+  if(ARG_NO_PIE)
+    set(names libjemalloc.a)
+  else()
+    set(names libjemalloc_pic.a)
+  endif()
+  if(NOT ARG_ALLOCATOR OR ARG_ALLOCATOR STREQUAL "jemalloc")
     find_library(CNPGI_JEMALLOC_ARCHIVE_${ARG_NO_PIE} NAMES ${names})
+  endif()
+  if(NOT ARG_ALLOCATOR)
+    if(CNPGI_JEMALLOC_ARCHIVE_${ARG_NO_PIE})
+      set(ARG_ALLOCATOR jemalloc)
+    else()
+      message(STATUS "cnpgi_link_statically(${target}): ${names} not found (Debian: "
+                     "libjemalloc-dev), glibc's malloc is used")
+    endif()
+  endif()
+  if(ARG_ALLOCATOR STREQUAL "jemalloc")
     if(NOT CNPGI_JEMALLOC_ARCHIVE_${ARG_NO_PIE})
       message(FATAL_ERROR "cnpgi_link_statically(${target} ALLOCATOR jemalloc): ${names} not "
                           "found (Debian: apt-get install libjemalloc-dev)")
