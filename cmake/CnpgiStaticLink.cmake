@@ -34,8 +34,11 @@
 #   library left on its line: a second copy of the runtime) and names it.
 # - --gc-sections; relative relocations packed (-z pack-relative-relocs, when
 #   the linker has it; needs glibc 2.36 at run time, refused cleanly by an
-#   older one); gRPC's grpc_get_ssl_cipher_suites() exported, because the
-#   SDK's TLS 1.3 check looks it up with dlsym().
+#   older one); gRPC's grpc_get_ssl_cipher_suites() exported. The SDK's TLS
+#   1.3 check does not look it up at run time (no dlsym()): it references it
+#   weakly (src/tls/grpc_cipher_suites.cc), which the linker resolves to the
+#   definition in libgrpc.a; the export also keeps it in the dynamic symbol
+#   table.
 #
 # Options:
 #   NO_PIE              link a position-dependent executable: no relocation of
