@@ -1,6 +1,6 @@
 // The shared internals of the helpers component declared in internal.h:
-// string building, UTF-8 and JSON string escaping, field paths, JSON pointer
-// tokens and the shape checks the object views use.
+// JSON string literals, field paths and the shape checks the object views
+// use.
 #include "helpers/internal.h"
 
 #include "cnpgi/json.h"
@@ -23,90 +23,9 @@ bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 
 namespace internal {
 
-std::string CatViews(std::initializer_list<std::string_view> pieces) {
-  std::size_t size = 0;
-  for (std::string_view piece : pieces) size += piece.size();
-  std::string out;
-  out.reserve(size);
-  for (std::string_view piece : pieces) out += piece;
-  return out;
-}
-
-std::string Hex2(unsigned char byte) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  return std::string{kHex[byte >> 4], kHex[byte & 0xF]};
-}
-
-std::size_t Utf8SequenceLength(const char* p, const char* end) {
-  const auto* s = reinterpret_cast<const unsigned char*>(p);
-  const std::size_t available = static_cast<std::size_t>(end - p);
-  const unsigned char c = s[0];
-  auto cont = [&](std::size_t i, unsigned char lo = 0x80, unsigned char hi = 0xBF) {
-    return i < available && s[i] >= lo && s[i] <= hi;
-  };
-  if (c < 0x80) return 1;
-  if (c >= 0xC2 && c <= 0xDF) return cont(1) ? 2 : 0;
-  if (c == 0xE0) return cont(1, 0xA0) && cont(2) ? 3 : 0;
-  if ((c >= 0xE1 && c <= 0xEC) || c == 0xEE || c == 0xEF) return cont(1) && cont(2) ? 3 : 0;
-  if (c == 0xED) return cont(1, 0x80, 0x9F) && cont(2) ? 3 : 0;  // no surrogates
-  if (c == 0xF0) return cont(1, 0x90) && cont(2) && cont(3) ? 4 : 0;
-  if (c >= 0xF1 && c <= 0xF3) return cont(1) && cont(2) && cont(3) ? 4 : 0;
-  if (c == 0xF4) return cont(1, 0x80, 0x8F) && cont(2) && cont(3) ? 4 : 0;
-  return 0;
-}
-
 bool AppendJsonString(std::string_view text, std::string& out) {
-  static constexpr char kHex[] = "0123456789abcdef";
   out += '"';
-  const char* p = text.data();
-  const char* end = p + text.size();
-  while (p < end) {
-    // Copy runs of characters that need no escaping in one append.
-    const char* run = p;
-    while (p < end) {
-      const auto c = static_cast<unsigned char>(*p);
-      if (c < 0x20 || c == '"' || c == '\\' || c >= 0x80) break;
-      ++p;
-    }
-    out.append(run, p);
-    if (p >= end) break;
-    const auto c = static_cast<unsigned char>(*p);
-    if (c >= 0x80) {
-      const std::size_t n = Utf8SequenceLength(p, end);
-      if (n == 0) return false;
-      out.append(p, n);
-      p += n;
-      continue;
-    }
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\b':
-        out += "\\b";
-        break;
-      case '\f':
-        out += "\\f";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        out += "\\u00";
-        out += kHex[c >> 4];
-        out += kHex[c & 0xF];
-    }
-    ++p;
-  }
+  if (!AppendJsonEscaped(out, text, InvalidUtf8::kFail)) return false;
   out += '"';
   return true;
 }
@@ -142,43 +61,6 @@ std::string FormatFieldPath(const std::vector<std::string>& components) {
     }
   }
   return out;
-}
-
-bool PointerTokens::Next(std::string_view& token) {
-  if (!ok_ || rest_.empty()) return false;
-  if (rest_.front() != '/') {
-    ok_ = false;
-    return false;
-  }
-  rest_.remove_prefix(1);
-  const std::size_t slash = rest_.find('/');
-  std::string_view raw = rest_.substr(0, slash);
-  rest_ = slash == std::string_view::npos ? std::string_view() : rest_.substr(slash);
-  if (raw.find('~') == std::string_view::npos) {
-    token = raw;
-    return true;
-  }
-  buffer_.clear();
-  for (std::size_t i = 0; i < raw.size(); ++i) {
-    if (raw[i] != '~') {
-      buffer_ += raw[i];
-      continue;
-    }
-    if (i + 1 >= raw.size() || (raw[i + 1] != '0' && raw[i + 1] != '1')) {
-      ok_ = false;
-      return false;
-    }
-    buffer_ += raw[i + 1] == '0' ? '~' : '/';
-    ++i;
-  }
-  token = buffer_;
-  return true;
-}
-
-bool ParseArrayIndex(std::string_view token, std::size_t& index) {
-  if (token.empty() || (token.size() > 1 && token[0] == '0')) return false;
-  const auto result = std::from_chars(token.data(), token.data() + token.size(), index);
-  return result.ec == std::errc() && result.ptr == token.data() + token.size();
 }
 
 const nlohmann::json* Member(const nlohmann::json* object, std::string_view key) {

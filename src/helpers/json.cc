@@ -1,11 +1,13 @@
 // Bounded, non-throwing JSON parser and serializer producing and consuming
 // nlohmann::json documents.
 //
-// Why not nlohmann's own parser: on the 8.8 KB fixture Cluster it takes about
-// 85 us, most of it in a lexer that handles one character at a time through
-// an input adapter and copies every token through a buffer. This parser scans
-// contiguous memory, builds strings straight from the input and inserts object
-// members in place; it recurses, but never deeper than JsonLimits::max_depth.
+// Why not nlohmann's own parser (see also cnpgi/json.h): on the 8.8 KB
+// fixture Cluster it runs about 930 k instructions against 436 k here, most
+// of them in a lexer that handles one character at a time through an input
+// adapter and copies every token through a buffer; bounding its depth takes
+// a SAX handler, no faster. This parser scans contiguous memory, builds
+// strings straight from the input and inserts object members in place; it
+// recurses, but never deeper than JsonLimits::max_depth.
 #include "cnpgi/json.h"
 
 #include <charconv>

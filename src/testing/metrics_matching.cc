@@ -30,26 +30,6 @@ namespace cnpgi::testing {
 
 namespace internal {
 
-bool IsMetricName(std::string_view name) {
-  if (name.empty()) return false;
-  for (std::size_t i = 0; i < name.size(); ++i) {
-    const char c = name[i];
-    const bool letter = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c == ':';
-    if (!letter && !(i > 0 && c >= '0' && c <= '9')) return false;
-  }
-  return true;
-}
-
-bool IsLabelName(std::string_view name) {
-  if (name.empty() || name.substr(0, 2) == "__") return false;
-  for (std::size_t i = 0; i < name.size(); ++i) {
-    const char c = name[i];
-    const bool letter = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
-    if (!letter && !(i > 0 && c >= '0' && c <= '9')) return false;
-  }
-  return true;
-}
-
 std::string Abbreviated(std::string_view text, std::size_t limit) {
   if (text.size() <= limit) return std::string(text);
   return internal::Cat(text.substr(0, limit), "...");
