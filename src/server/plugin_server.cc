@@ -27,6 +27,7 @@
 #include "absl/strings/str_join.h"
 #include "cnpgi/logging.h"
 #include "cnpgi/version.h"
+#include "observe/recorder.h"
 #include "server/call_runner.h"
 #include "server/capabilities.h"
 #include "server/elastic_thread_pool.h"
@@ -120,6 +121,8 @@ class PluginServer::Impl {
   }
 
   internal::ServiceSet services;
+  // SecretParameters declared, for the recorder's redaction.
+  std::vector<std::string> secret_parameters;
 
   const PluginMetadata& metadata() const { return metadata_; }
 
@@ -244,8 +247,10 @@ class PluginServer::Impl {
       transport = "unix";
     }
 
+    if (absl::Status s = OpenObservers(options, logger); !s.ok()) return s;
     pool_ = std::make_unique<internal::ElasticThreadPool>();
     runtime_ = std::make_unique<internal::CallRuntime>(metadata_.name, logger, *pool_);
+    if (recorder_) runtime_->observers.push_back(recorder_.get());
     adapted_ = internal::AdaptServices(services, *capabilities, ToProto(metadata_), *runtime_);
 
     // Standard health checking (grpc.health.v1) and reflection, so that
@@ -291,6 +296,26 @@ class PluginServer::Impl {
                            {"capabilities", CapabilityNames(capabilities->identity)},
                            {"sdk", kSdkVersion},
                            {"max_open_files", OpenFilesLimit()}});
+    return absl::OkStatus();
+  }
+
+  // --record-dir and --metrics-address (docs/observability.md).
+  absl::Status OpenObservers(const ServerOptions& options, const Logger& logger) {
+    if (!options.record_dir.empty()) {
+      internal::RecorderOptions record;
+      record.dir = options.record_dir;
+      record.max_files = options.record_max_files;
+      record.max_bytes = options.record_max_bytes;
+      record.redact = options.record_redact;
+      record.rules.secret_parameters.insert(secret_parameters.begin(), secret_parameters.end());
+      auto recorder = internal::Recorder::Open(std::move(record), logger, "--record-dir");
+      if (!recorder.ok()) return recorder.status();
+      recorder_ = *std::move(recorder);
+      logger.Info("recording every call", {{"dir", options.record_dir},
+                                           {"redacted", options.record_redact},
+                                           {"max_files", options.record_max_files},
+                                           {"max_bytes", options.record_max_bytes}});
+    }
     return absl::OkStatus();
   }
 
@@ -343,12 +368,15 @@ class PluginServer::Impl {
     if (drained) {
       server_->Wait();
       server_.reset();
+      // Every call is done: what the recorder holds is written out.
+      if (recorder_) recorder_->Close();
     } else {
       log.Error("calls ignored their cancellation past the grace period; leaving them behind",
                 {{"in_flight", runtime_->in_flight.load()}});
       // They still reference the server and the pool: keep all of it alive
       // (the process is about to exit) rather than free memory under them.
-      LeaveBehind(std::move(server_), std::move(pool_), std::move(adapted_), std::move(runtime_));
+      LeaveBehind(std::move(server_), std::move(pool_), std::move(adapted_), std::move(runtime_),
+                  std::move(recorder_));
     }
     if (runtime_) log.Info("stopped", {{"refused_while_stopping", refused}});
     std::lock_guard lock(mu_);
@@ -357,6 +385,8 @@ class PluginServer::Impl {
 
   PluginMetadata metadata_;
   std::string socket_path_;
+  // Before the pool, the runtime and the server: destroyed after them.
+  std::unique_ptr<internal::Recorder> recorder_;
   std::unique_ptr<internal::ElasticThreadPool> pool_;
   std::unique_ptr<internal::CallRuntime> runtime_;
   std::unique_ptr<internal::AdaptedServices> adapted_;
@@ -432,6 +462,11 @@ void PluginServer::Register(std::shared_ptr<MetricsService> s, std::uint32_t o) 
 
 PluginServer& PluginServer::declare(SidecarInjection injection) & {
   impl_->services.sidecar_injection = injection;
+  return *this;
+}
+
+PluginServer& PluginServer::declare(SecretParameters secrets) & {
+  for (auto& name : secrets.names) impl_->secret_parameters.push_back(std::move(name));
   return *this;
 }
 
