@@ -25,6 +25,7 @@ void ExpandBytes(OrderedJson& value) {
                           decoded.front() != ' ' && decoded.front() != '\n')) {
     return;
   }
+  if (NestedDeeperThan(decoded, kMaxExpandedDepth)) return;
   OrderedJson parsed = OrderedJson::parse(decoded, nullptr, /*allow_exceptions=*/false);
   if (parsed.is_object() || parsed.is_array()) value = std::move(parsed);
 }
@@ -74,6 +75,28 @@ void Walk(OrderedJson& json, const Descriptor* type, const Fix& fix) {
 }
 
 }  // namespace
+
+bool NestedDeeperThan(std::string_view json, int limit) {
+  int depth = 0;
+  bool in_string = false;
+  for (std::size_t i = 0; i < json.size(); ++i) {
+    const char c = json[i];
+    if (in_string) {
+      if (c == '\\') {
+        ++i;
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '{' || c == '[') {
+      if (++depth > limit) return true;
+    } else if (c == '}' || c == ']') {
+      --depth;
+    }
+  }
+  return false;
+}
 
 const google::protobuf::MethodDescriptor* FindMethodByPath(std::string_view path) {
   if (path.size() < 3 || path.front() != '/') return nullptr;

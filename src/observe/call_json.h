@@ -39,6 +39,15 @@ OrderedJson ToExpandedJson(const google::protobuf::Message& message);
 // does not fit the message type.
 absl::Status FromExpandedJson(const OrderedJson& json, google::protobuf::Message& message);
 
+// Deepest nesting of objects and arrays allowed in expanded JSON: what the
+// SDK does with JSON (redaction, printing) recurses, and Kubernetes objects
+// stay far below this. Deeper content stays base64.
+inline constexpr int kMaxExpandedDepth = 128;
+
+// True when `json` nests objects and arrays deeper than `limit` (strings
+// skipped; no validation).
+bool NestedDeeperThan(std::string_view json, int limit);
+
 // Parses the serialized `bytes` as `type` and expands it; nullopt-like
 // (discarded JSON) when the bytes are not a valid message.
 absl::StatusOr<OrderedJson> BytesToExpandedJson(const google::protobuf::Descriptor* type,
