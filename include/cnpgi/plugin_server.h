@@ -113,6 +113,9 @@ class PluginServer {
   // Where the server listens once started: "unix:/plugins/<name>" or
   // "host:port" with the actual port (useful with ":0" in tests).
   std::string listening_address() const;
+  // Where --metrics-address serves, "host:port" with the actual port; ""
+  // when not serving metrics.
+  std::string metrics_address() const;
 
   // The metadata as served (after validation, with the SDK's manifest
   // entries).

@@ -27,6 +27,7 @@
 #include "absl/strings/str_join.h"
 #include "cnpgi/logging.h"
 #include "cnpgi/version.h"
+#include "observe/metrics.h"
 #include "observe/recorder.h"
 #include "server/call_runner.h"
 #include "server/capabilities.h"
@@ -189,6 +190,11 @@ class PluginServer::Impl {
     return listening_address_;
   }
 
+  std::string metrics_address() const {
+    std::lock_guard lock(mu_);
+    return state_ == State::kServing && metrics_ ? metrics_->address() : std::string();
+  }
+
   // True when every call finished before the server stopped waiting.
   bool drained() const {
     std::lock_guard lock(mu_);
@@ -252,6 +258,11 @@ class PluginServer::Impl {
     runtime_ = std::make_unique<internal::CallRuntime>(metadata_.name, logger, *pool_);
     if (recorder_) runtime_->observers.push_back(recorder_.get());
     adapted_ = internal::AdaptServices(services, *capabilities, ToProto(metadata_), *runtime_);
+    if (metrics_) {
+      metrics_->Register(adapted_->methods);
+      metrics_->SetUnixListener(socket_path_);
+      runtime_->observers.push_back(metrics_.get());
+    }
 
     // Standard health checking (grpc.health.v1) and reflection, so that
     // probes and grpcurl-like tools work against any plugin.
@@ -279,6 +290,7 @@ class PluginServer::Impl {
     if (auto* health = server_->GetHealthCheckService()) {
       for (const auto& name : adapted_->service_names) health->SetServingStatus(name, true);
     }
+    if (metrics_ && options.uses_tcp()) metrics_->SetTcpListener(port);
     {
       std::lock_guard lock(mu_);
       if (options.uses_tcp()) {
@@ -315,6 +327,13 @@ class PluginServer::Impl {
                                            {"redacted", options.record_redact},
                                            {"max_files", options.record_max_files},
                                            {"max_bytes", options.record_max_bytes}});
+    }
+    if (!options.metrics_address.empty()) {
+      auto metrics =
+          internal::ServerMetrics::Listen(options.metrics_address, "--metrics-address", logger);
+      if (!metrics.ok()) return metrics.status();
+      metrics_ = *std::move(metrics);
+      logger.Info("serving metrics", {{"url", "http://" + metrics_->address() + "/metrics"}});
     }
     return absl::OkStatus();
   }
@@ -376,7 +395,7 @@ class PluginServer::Impl {
       // They still reference the server and the pool: keep all of it alive
       // (the process is about to exit) rather than free memory under them.
       LeaveBehind(std::move(server_), std::move(pool_), std::move(adapted_), std::move(runtime_),
-                  std::move(recorder_));
+                  std::move(recorder_), std::move(metrics_));
     }
     if (runtime_) log.Info("stopped", {{"refused_while_stopping", refused}});
     std::lock_guard lock(mu_);
@@ -387,6 +406,7 @@ class PluginServer::Impl {
   std::string socket_path_;
   // Before the pool, the runtime and the server: destroyed after them.
   std::unique_ptr<internal::Recorder> recorder_;
+  std::unique_ptr<internal::ServerMetrics> metrics_;
   std::unique_ptr<internal::ElasticThreadPool> pool_;
   std::unique_ptr<internal::CallRuntime> runtime_;
   std::unique_ptr<internal::AdaptedServices> adapted_;
@@ -474,6 +494,7 @@ absl::Status PluginServer::Start(const ServerOptions& options) { return impl_->S
 void PluginServer::Shutdown(absl::Duration grace) { impl_->Shutdown(grace); }
 void PluginServer::Wait() { impl_->Wait(); }
 std::string PluginServer::listening_address() const { return impl_->listening_address(); }
+std::string PluginServer::metrics_address() const { return impl_->metrics_address(); }
 const PluginMetadata& PluginServer::metadata() const { return impl_->metadata(); }
 
 int PluginServer::run(int argc, char** argv) {

@@ -17,9 +17,9 @@
 namespace cnpgi {
 namespace {
 
+using ::testing::HasSubstr;
 using testing_support::Process;
 using testing_support::TempDir;
-using ::testing::HasSubstr;
 
 constexpr char kSocketName[] = "good.conformance.cnpgi.example";
 
