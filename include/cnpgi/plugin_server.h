@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
@@ -24,6 +25,14 @@ namespace cnpgi {
 struct SidecarInjection {
   bool instance_pods = false;  // TYPE_INSTANCE_SIDECAR_INJECTION
   bool job_pods = false;       // TYPE_INSTANCE_JOB_SIDECAR_INJECTION
+};
+
+// Plugin parameters (spec.plugins[].parameters) whose values are secrets:
+// calls recorded with --record-dir carry "[redacted]" instead. Parameters
+// whose names look secret (password, token, ...key, credentials, ...) are
+// redacted without being declared (docs/observability.md).
+struct SecretParameters {
+  std::vector<std::string> names;
 };
 
 // Serves whichever services it is given, over a Unix socket (sidecar
@@ -74,6 +83,10 @@ class PluginServer {
 
   PluginServer& declare(SidecarInjection injection) &;
   PluginServer&& declare(SidecarInjection injection) && { return std::move(declare(injection)); }
+  PluginServer& declare(SecretParameters secrets) &;
+  PluginServer&& declare(SecretParameters secrets) && {
+    return std::move(declare(std::move(secrets)));
+  }
 
   // The whole life of a plugin process: parses the command line (same flags
   // as the Go helper library, see --help), starts serving, waits for SIGTERM
@@ -100,6 +113,9 @@ class PluginServer {
   // Where the server listens once started: "unix:/plugins/<name>" or
   // "host:port" with the actual port (useful with ":0" in tests).
   std::string listening_address() const;
+  // Where --metrics-address serves, "host:port" with the actual port; ""
+  // when not serving metrics.
+  std::string metrics_address() const;
 
   // The metadata as served (after validation, with the SDK's manifest
   // entries).

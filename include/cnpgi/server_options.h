@@ -10,6 +10,8 @@
 #ifndef CNPGI_SERVER_OPTIONS_H_
 #define CNPGI_SERVER_OPTIONS_H_
 
+#include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
@@ -28,6 +30,14 @@ namespace cnpgi {
 // on the command line always wins over its environment variable.
 inline constexpr std::string_view kLogLevelEnv = "CNPGI_LOG_LEVEL";
 inline constexpr std::string_view kLogFormatEnv = "CNPGI_LOG_FORMAT";
+// Recording and metrics (docs/observability.md), for plugins whose command
+// line is fixed (an operator-side Deployment, a sidecar injected by the
+// plugin itself).
+inline constexpr std::string_view kRecordDirEnv = "CNPGI_RECORD_DIR";
+inline constexpr std::string_view kRecordMaxFilesEnv = "CNPGI_RECORD_MAX_FILES";
+inline constexpr std::string_view kRecordMaxBytesEnv = "CNPGI_RECORD_MAX_BYTES";
+inline constexpr std::string_view kRecordRedactEnv = "CNPGI_RECORD_REDACT";
+inline constexpr std::string_view kMetricsAddressEnv = "CNPGI_METRICS_ADDRESS";
 
 // How the plugin's server listens and behaves. Defaults are those of a plugin
 // started without flags: a Unix socket under /plugins, info-level text logs.
@@ -52,6 +62,22 @@ struct ServerOptions {
   // re-read (whole seconds, at least 1 s, as gRPC's file watcher works);
   // --client-cert is re-read at every handshake, when it changed.
   absl::Duration tls_reload_interval = absl::Seconds(5);
+
+  // --record-dir (env CNPGI_RECORD_DIR): write every call (method, peer,
+  // request, response, status, duration) to this existing directory, one
+  // JSON file per call, for cnpgi::testing::Replay. Empty: no recording.
+  std::string record_dir;
+  // --record-max-files, --record-max-bytes: beyond either, the oldest
+  // recorded files are removed.
+  std::size_t record_max_files = 1000;
+  std::uint64_t record_max_bytes = std::uint64_t{100} << 20;
+  // --record-redact: secrets are replaced before anything reaches the disk
+  // (docs/observability.md says which). Turn off only on a test cluster.
+  bool record_redact = true;
+  // --metrics-address (env CNPGI_METRICS_ADDRESS), e.g. ":9187": serve
+  // per-RPC metrics in the Prometheus text format at /metrics over plain
+  // HTTP. Empty: no metrics endpoint.
+  std::string metrics_address;
 
   // True when the server listens on TCP (server_address is set).
   bool uses_tcp() const { return !server_address.empty(); }

@@ -51,10 +51,15 @@ enum class Flag {
   kDebug,
   kGracePeriod,
   kTlsReloadInterval,
+  kRecordDir,
+  kRecordMaxFiles,
+  kRecordMaxBytes,
+  kRecordRedact,
+  kMetricsAddress,
   kHelp,
   kVersion,
 };
-constexpr std::size_t kFlagCount = 12;
+constexpr std::size_t kFlagCount = 17;
 
 struct FlagSpec {
   Flag flag;
@@ -74,6 +79,11 @@ constexpr std::array<FlagSpec, kFlagCount> kFlags = {{
     {Flag::kDebug, "debug", true, ""},
     {Flag::kGracePeriod, "grace-period", false, "DURATION"},
     {Flag::kTlsReloadInterval, "tls-reload-interval", false, "DURATION"},
+    {Flag::kRecordDir, "record-dir", false, "DIR"},
+    {Flag::kRecordMaxFiles, "record-max-files", false, "N"},
+    {Flag::kRecordMaxBytes, "record-max-bytes", false, "SIZE"},
+    {Flag::kRecordRedact, "record-redact", true, ""},
+    {Flag::kMetricsAddress, "metrics-address", false, "ADDR"},
     {Flag::kHelp, "help", true, ""},
     {Flag::kVersion, "version", true, ""},
 }};
@@ -306,6 +316,45 @@ absl::StatusOr<std::string> ServerOptions::GrpcListenAddress() const {
   return ToGrpcListenAddress(server_address);
 }
 
+namespace {
+
+// A count or a size: digits, for sizes with an optional binary suffix
+// (Ki, Mi, Gi, also K, M, G), as Kubernetes quantities are written.
+absl::StatusOr<std::uint64_t> CountValue(std::string_view what, std::string_view value, bool size) {
+  std::size_t digits = 0;
+  while (digits < value.size() && value[digits] >= '0' && value[digits] <= '9') ++digits;
+  std::string_view suffix = value.substr(digits);
+  std::uint64_t unit = 1;
+  if (size && !suffix.empty()) {
+    if (suffix.size() == 2 && suffix[1] == 'i') suffix = suffix.substr(0, 1);
+    if (suffix == "K" || suffix == "k") unit = std::uint64_t{1} << 10;
+    if (suffix == "M") unit = std::uint64_t{1} << 20;
+    if (suffix == "G") unit = std::uint64_t{1} << 30;
+    if (unit != 1) suffix = {};
+  }
+  const std::string_view want =
+      size ? "want a size in bytes such as 1048576, 512Ki, 100Mi or 1Gi" : "want a whole number";
+  if (digits == 0 || !suffix.empty() || digits > 12) return BadValue(what, value, want);
+  std::uint64_t number = 0;
+  for (char c : value.substr(0, digits)) number = number * 10 + static_cast<std::uint64_t>(c - '0');
+  if (number == 0) return BadValue(what, value, "must be greater than zero");
+  return number * unit;
+}
+
+// The metrics endpoint takes the addresses --server-address takes.
+absl::Status CheckMetricsAddress(std::string_view what, std::string_view address) {
+  absl::StatusOr<std::string> listen = ToGrpcListenAddress(address);
+  if (listen.ok()) return absl::OkStatus();
+  std::string message(listen.status().message());
+  const std::string_view other = " for --server-address";
+  if (const std::size_t at = message.find(other); at != std::string::npos) {
+    message.erase(at, other.size());
+  }
+  return absl::InvalidArgumentError(Cat(what, ": ", message));
+}
+
+}  // namespace
+
 absl::Status ServerOptions::Validate() const {
   const std::array<bool, kTcpFlags.size()> present = {!server_address.empty(), !server_cert.empty(),
                                                       !server_key.empty(), !client_cert.empty()};
@@ -316,6 +365,15 @@ absl::Status ServerOptions::Validate() const {
     }
   } else if (plugin_path.empty()) {
     return absl::InvalidArgumentError("--plugin-path must not be empty");
+  }
+  if (!metrics_address.empty()) {
+    if (absl::Status s = CheckMetricsAddress("--metrics-address", metrics_address); !s.ok()) {
+      return s;
+    }
+  }
+  if (!record_dir.empty() && (record_max_files == 0 || record_max_bytes == 0)) {
+    return absl::InvalidArgumentError(
+        "--record-max-files and --record-max-bytes must be greater than zero");
   }
   return CheckDurations(*this);
 }
@@ -513,6 +571,39 @@ absl::StatusOr<CommandLine> ParseCommandLine(absl::Span<const char* const> args,
     options.tls_reload_interval = *parsed;
   }
 
+  // Recording and metrics: each flag, then its environment variable.
+  const auto flag_or_env =
+      [&](Flag flag,
+          std::string_view env_name) -> std::optional<std::pair<std::string, std::string>> {
+    if (const std::optional<std::string>& value = get(flag); value.has_value()) {
+      return std::make_pair(*value, Cat("flag ", Dashed(flag)));
+    }
+    if (std::optional<std::string> value = lookup_env(env_name); value.has_value()) {
+      return std::make_pair(*std::move(value), Cat("environment variable ", env_name));
+    }
+    return std::nullopt;
+  };
+  if (auto dir = flag_or_env(Flag::kRecordDir, kRecordDirEnv)) options.record_dir = dir->first;
+  if (auto files = flag_or_env(Flag::kRecordMaxFiles, kRecordMaxFilesEnv)) {
+    absl::StatusOr<std::uint64_t> n = CountValue(files->second, files->first, /*size=*/false);
+    if (!n.ok()) return n.status();
+    options.record_max_files = static_cast<std::size_t>(*n);
+  }
+  if (auto bytes = flag_or_env(Flag::kRecordMaxBytes, kRecordMaxBytesEnv)) {
+    absl::StatusOr<std::uint64_t> n = CountValue(bytes->second, bytes->first, /*size=*/true);
+    if (!n.ok()) return n.status();
+    options.record_max_bytes = *n;
+  }
+  if (auto redact = flag_or_env(Flag::kRecordRedact, kRecordRedactEnv)) {
+    const std::optional<bool> on = ParseBool(redact->first);
+    if (!on.has_value()) return BadValue(redact->second, redact->first, "want true or false");
+    options.record_redact = *on;
+  }
+  if (auto address = flag_or_env(Flag::kMetricsAddress, kMetricsAddressEnv)) {
+    if (absl::Status s = CheckMetricsAddress(address->second, address->first); !s.ok()) return s;
+    options.metrics_address = address->first;
+  }
+
   // --help=false and --version=false were accepted above and mean nothing.
   return result;
 }
@@ -543,6 +634,16 @@ std::string CommandLineHelp(std::string_view program, std::string_view plugin_na
        Cat("time in-flight calls get after SIGTERM/SIGINT (default ", grace, ")")},
       {"      --tls-reload-interval DURATION",
        Cat("how often the server certificate is re-read (default ", reload, ")")},
+      {"      --record-dir DIR",
+       Cat("record every call to DIR, secrets redacted ($", kRecordDirEnv, ")")},
+      {"      --record-max-files N",
+       Cat("recorded calls kept (default ", std::to_string(defaults.record_max_files), "; $",
+           kRecordMaxFilesEnv, ")")},
+      {"      --record-max-bytes SIZE",
+       Cat("bytes of recorded calls kept (100Mi; $", kRecordMaxBytesEnv, ")")},
+      {"      --record-redact", Cat("redact secrets (default true; $", kRecordRedactEnv, ")")},
+      {"      --metrics-address ADDR",
+       Cat("serve /metrics (Prometheus) on ADDR ($", kMetricsAddressEnv, ")")},
       {"  -h, --help", "show this help and exit"},
       {"      --version", "show the version and exit"},
   };

@@ -116,7 +116,7 @@ grpc::Status NotStarted(const MethodInfo& method, const absl::Status& why) {
 RawUnaryHandler MakeConstantHandler(CallRuntime& runtime, const MethodInfo& method,
                                     grpc::ByteBuffer response) {
   return [&runtime, &method, response = std::move(response)](
-             grpc::CallbackServerContext* context, const grpc::ByteBuffer* /*request*/,
+             grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
              grpc::ByteBuffer* out) -> grpc::ServerUnaryReactor* {
     const auto start = std::chrono::steady_clock::now();
     grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
@@ -124,31 +124,40 @@ RawUnaryHandler MakeConstantHandler(CallRuntime& runtime, const MethodInfo& meth
       reactor->Finish(ShuttingDown(method));
       return reactor;
     }
+    if (!runtime.observers.empty()) runtime.ObserveStart(method);
     *out = response;
+    const auto elapsed = std::chrono::steady_clock::now() - start;
+    if (!runtime.observers.empty()) {
+      runtime.ObserveFinish(method, *context, *request, *out, grpc::Status::OK, elapsed);
+    }
     reactor->Finish(grpc::Status::OK);
-    runtime.LogCall(method, grpc::Status::OK, std::chrono::steady_clock::now() - start);
+    runtime.LogCall(method, grpc::Status::OK, elapsed);
     return reactor;
   };
 }
 
 RawUnaryHandler MakeUnimplementedHandler(CallRuntime& runtime, const MethodInfo& method) {
-  return
-      [&runtime, &method](grpc::CallbackServerContext* context, const grpc::ByteBuffer* /*request*/,
-                          grpc::ByteBuffer* /*response*/) -> grpc::ServerUnaryReactor* {
-        const auto start = std::chrono::steady_clock::now();
-        if (runtime.Draining()) {
-          grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-          reactor->Finish(ShuttingDown(method));
-          return reactor;
-        }
-        const grpc::Status status(
-            grpc::StatusCode::UNIMPLEMENTED,
-            absl::StrCat(method.path, " is not implemented by this plugin (and not advertised)"));
-        grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-        reactor->Finish(status);
-        runtime.LogCall(method, status, std::chrono::steady_clock::now() - start);
-        return reactor;
-      };
+  return [&runtime, &method](grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+                             grpc::ByteBuffer* /*response*/) -> grpc::ServerUnaryReactor* {
+    const auto start = std::chrono::steady_clock::now();
+    if (runtime.Draining()) {
+      grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+      reactor->Finish(ShuttingDown(method));
+      return reactor;
+    }
+    const grpc::Status status(
+        grpc::StatusCode::UNIMPLEMENTED,
+        absl::StrCat(method.path, " is not implemented by this plugin (and not advertised)"));
+    grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+    const auto elapsed = std::chrono::steady_clock::now() - start;
+    if (!runtime.observers.empty()) {
+      runtime.ObserveStart(method);
+      runtime.ObserveFinish(method, *context, *request, grpc::ByteBuffer(), status, elapsed);
+    }
+    reactor->Finish(status);
+    runtime.LogCall(method, status, elapsed);
+    return reactor;
+  };
 }
 
 }  // namespace cnpgi::internal

@@ -15,10 +15,12 @@
 #include <exception>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "cnpgi/call_context.h"
 #include "cnpgi/logging.h"
+#include "observe/call_observer.h"
 #include "options/log_throttle.h"
 #include "server/elastic_thread_pool.h"
 #include "server/raw_callback_service.h"
@@ -62,6 +64,21 @@ struct CallRuntime {
   // with UNAVAILABLE before it reaches plugin code (see BeginCall).
   std::atomic<bool> draining{false};
   std::atomic<std::uint64_t> refused_while_draining{0};
+  // The recorder and the metrics, when enabled; set before the server
+  // starts, read-only afterwards. Empty: one branch per call.
+  std::vector<CallObserver*> observers;
+
+  void ObserveStart(const MethodInfo& method) const {
+    for (CallObserver* o : observers) o->Started(method);
+  }
+  void ObserveFinish(const MethodInfo& method, grpc::CallbackServerContext& context,
+                     const grpc::ByteBuffer& request, const grpc::ByteBuffer& response,
+                     const grpc::Status& status,
+                     std::chrono::steady_clock::duration elapsed) const {
+    for (CallObserver* o : observers) {
+      o->Finished(method, context, request, response, status, elapsed);
+    }
+  }
 
   // Counts a call in, unless the server is stopping. The increment comes
   // before the check (both sequentially consistent, as is the store of
@@ -191,7 +208,11 @@ grpc::Status RunCall(CallRuntime& runtime, const MethodInfo& method, const Invok
       }
     }
   }
-  runtime.LogCall(method, status, std::chrono::steady_clock::now() - start);
+  const auto elapsed = std::chrono::steady_clock::now() - start;
+  runtime.LogCall(method, status, elapsed);
+  if (!runtime.observers.empty()) {
+    runtime.ObserveFinish(method, grpc_context, request_bytes, response_bytes, status, elapsed);
+  }
   return status;
 }
 
@@ -226,6 +247,7 @@ RawUnaryHandler MakeHandler(CallRuntime& runtime, const MethodInfo& method, Invo
       refused->Finish(ShuttingDown(method));
       return refused;
     }
+    if (!runtime.observers.empty()) runtime.ObserveStart(method);
     auto* reactor = new CountedReactor(runtime);
     if (!method.runs_long && CallRuntime::BorrowGrpcThread()) {
       reactor->Finish(
@@ -244,6 +266,10 @@ RawUnaryHandler MakeHandler(CallRuntime& runtime, const MethodInfo& method, Invo
                                       ? ShuttingDown(method)
                                       : NotStarted(method, queued);
       runtime.LogCall(method, status, std::chrono::steady_clock::duration::zero());
+      if (!runtime.observers.empty()) {
+        runtime.ObserveFinish(method, *context, *request, grpc::ByteBuffer(), status,
+                              std::chrono::steady_clock::duration::zero());
+      }
       reactor->Finish(status);
     }
     return reactor;

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "observe/metrics.h"
 #include "options/log_throttle.h"
 #include "server/grpc_internals.h"
 
@@ -65,6 +66,7 @@ void Write(gpr_log_func_args* args) {
     text = "cannot accept connections any more";
     reason = message;
   } else if (std::optional<HandshakeFailureLine> failure = HandshakeFailure(file, message)) {
+    CountHandshakeFailure();  // cnpgi_server_handshake_failures_total
     // The verifier's own line says it already, with the certificate.
     level = failure->refused_by_verifier ? spdlog::level::debug : spdlog::level::warn;
     text = "connection closed during its handshake";

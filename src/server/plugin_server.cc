@@ -28,6 +28,8 @@
 #include "absl/synchronization/mutex.h"
 #include "cnpgi/logging.h"
 #include "cnpgi/version.h"
+#include "observe/metrics.h"
+#include "observe/recorder.h"
 #include "server/call_runner.h"
 #include "server/capabilities.h"
 #include "server/elastic_thread_pool.h"
@@ -122,6 +124,8 @@ class PluginServer::Impl {
   }
 
   internal::ServiceSet services;
+  // SecretParameters declared, for the recorder's redaction.
+  std::vector<std::string> secret_parameters;
 
   const PluginMetadata& metadata() const { return metadata_; }
 
@@ -186,6 +190,11 @@ class PluginServer::Impl {
   std::string listening_address() const {
     std::lock_guard lock(mu_);
     return listening_address_;
+  }
+
+  std::string metrics_address() const {
+    std::lock_guard lock(mu_);
+    return state_ == State::kServing && metrics_ ? metrics_->address() : std::string();
   }
 
   // True when every call finished before the server stopped waiting.
@@ -253,9 +262,16 @@ class PluginServer::Impl {
     // does not pay for it; a debug build keeps it, to catch lock cycles.
     absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
 #endif
+    if (absl::Status s = OpenObservers(options, logger); !s.ok()) return s;
     pool_ = std::make_unique<internal::ElasticThreadPool>();
     runtime_ = std::make_unique<internal::CallRuntime>(metadata_.name, logger, *pool_);
+    if (recorder_) runtime_->observers.push_back(recorder_.get());
     adapted_ = internal::AdaptServices(services, *capabilities, ToProto(metadata_), *runtime_);
+    if (metrics_) {
+      metrics_->Register(adapted_->methods);
+      metrics_->SetUnixListener(socket_path_);
+      runtime_->observers.push_back(metrics_.get());
+    }
 
     // Standard health checking (grpc.health.v1) and reflection, so that
     // probes and grpcurl-like tools work against any plugin.
@@ -283,6 +299,7 @@ class PluginServer::Impl {
     if (auto* health = server_->GetHealthCheckService()) {
       for (const auto& name : adapted_->service_names) health->SetServingStatus(name, true);
     }
+    if (metrics_ && options.uses_tcp()) metrics_->SetTcpListener(port);
     {
       std::lock_guard lock(mu_);
       if (options.uses_tcp()) {
@@ -300,6 +317,33 @@ class PluginServer::Impl {
                            {"capabilities", CapabilityNames(capabilities->identity)},
                            {"sdk", kSdkVersion},
                            {"max_open_files", OpenFilesLimit()}});
+    return absl::OkStatus();
+  }
+
+  // --record-dir and --metrics-address (docs/observability.md).
+  absl::Status OpenObservers(const ServerOptions& options, const Logger& logger) {
+    if (!options.record_dir.empty()) {
+      internal::RecorderOptions record;
+      record.dir = options.record_dir;
+      record.max_files = options.record_max_files;
+      record.max_bytes = options.record_max_bytes;
+      record.redact = options.record_redact;
+      record.rules.secret_parameters.insert(secret_parameters.begin(), secret_parameters.end());
+      auto recorder = internal::Recorder::Open(std::move(record), logger, "--record-dir");
+      if (!recorder.ok()) return recorder.status();
+      recorder_ = *std::move(recorder);
+      logger.Info("recording every call", {{"dir", options.record_dir},
+                                           {"redacted", options.record_redact},
+                                           {"max_files", options.record_max_files},
+                                           {"max_bytes", options.record_max_bytes}});
+    }
+    if (!options.metrics_address.empty()) {
+      auto metrics =
+          internal::ServerMetrics::Listen(options.metrics_address, "--metrics-address", logger);
+      if (!metrics.ok()) return metrics.status();
+      metrics_ = *std::move(metrics);
+      logger.Info("serving metrics", {{"url", "http://" + metrics_->address() + "/metrics"}});
+    }
     return absl::OkStatus();
   }
 
@@ -352,12 +396,15 @@ class PluginServer::Impl {
     if (drained) {
       server_->Wait();
       server_.reset();
+      // Every call is done: what the recorder holds is written out.
+      if (recorder_) recorder_->Close();
     } else {
       log.Error("calls ignored their cancellation past the grace period; leaving them behind",
                 {{"in_flight", runtime_->in_flight.load()}});
       // They still reference the server and the pool: keep all of it alive
       // (the process is about to exit) rather than free memory under them.
-      LeaveBehind(std::move(server_), std::move(pool_), std::move(adapted_), std::move(runtime_));
+      LeaveBehind(std::move(server_), std::move(pool_), std::move(adapted_), std::move(runtime_),
+                  std::move(recorder_), std::move(metrics_));
     }
     if (runtime_) log.Info("stopped", {{"refused_while_stopping", refused}});
     std::lock_guard lock(mu_);
@@ -366,6 +413,9 @@ class PluginServer::Impl {
 
   PluginMetadata metadata_;
   std::string socket_path_;
+  // Before the pool, the runtime and the server: destroyed after them.
+  std::unique_ptr<internal::Recorder> recorder_;
+  std::unique_ptr<internal::ServerMetrics> metrics_;
   std::unique_ptr<internal::ElasticThreadPool> pool_;
   std::unique_ptr<internal::CallRuntime> runtime_;
   std::unique_ptr<internal::AdaptedServices> adapted_;
@@ -444,10 +494,16 @@ PluginServer& PluginServer::declare(SidecarInjection injection) & {
   return *this;
 }
 
+PluginServer& PluginServer::declare(SecretParameters secrets) & {
+  for (auto& name : secrets.names) impl_->secret_parameters.push_back(std::move(name));
+  return *this;
+}
+
 absl::Status PluginServer::Start(const ServerOptions& options) { return impl_->Start(options); }
 void PluginServer::Shutdown(absl::Duration grace) { impl_->Shutdown(grace); }
 void PluginServer::Wait() { impl_->Wait(); }
 std::string PluginServer::listening_address() const { return impl_->listening_address(); }
+std::string PluginServer::metrics_address() const { return impl_->metrics_address(); }
 const PluginMetadata& PluginServer::metadata() const { return impl_->metadata(); }
 
 int PluginServer::run(int argc, char** argv) {

@@ -96,7 +96,8 @@ absl::StatusOr<CommandLine> ParseCommandLine(const std::vector<std::string>& arg
                                                "--timeout",
                                                "--probe-budget",
                                                "--connections",
-                                               "--junit"};
+                                               "--junit",
+                                               "--replay"};
   const std::vector<std::string> switches = {
       "--backup", "--restore-job", "--strict", "--list", "--help", "-h", "--version"};
   for (std::size_t i = 0; i < args.size(); ++i) {
@@ -184,6 +185,9 @@ absl::StatusOr<CommandLine> ParseCommandLine(const std::vector<std::string>& arg
       o.connections = n;
     } else if (flag == "--junit") {
       cl.junit_file = *value;
+    } else if (flag == "--replay") {
+      if (value->empty()) return Bad("--replay needs a directory");
+      cl.replay_dir = *value;
     }
   }
   if (cl.action == CommandLine::Action::kList) return cl;
@@ -295,6 +299,8 @@ std::string Usage(const std::string& program) {
          "  --connections N            connections of the concurrency check (default 5)\n"
          "  --strict                   warnings fail the run (exit status 1) as failures do\n"
          "  --junit FILE               also write the results as JUnit XML\n"
+         "  --replay DIR               instead of the checks, send the calls recorded in DIR\n"
+         "                             (--record-dir) again and compare the answers\n"
          "  --list                     list the checks and exit\n"
          "  --version, -h/--help\n"
          "\n"

@@ -15,6 +15,7 @@ struct CommandLine {
   Action action = Action::kRun;
   testing::ConformanceOptions options;
   std::string junit_file;  // --junit
+  std::string replay_dir;  // --replay: replay recorded calls instead of checking
 };
 
 // Parses the arguments after the program name. InvalidArgument naming the

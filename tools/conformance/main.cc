@@ -14,6 +14,7 @@
 
 #include "absl/strings/str_join.h"
 #include "cnpgi/testing/conformance.h"
+#include "cnpgi/testing/replay.h"
 #include "cnpgi/version.h"
 #include "command_line.h"
 
@@ -38,6 +39,31 @@ void StartWatchdog(absl::Duration timeout) {
     std::fflush(stdout);
     _exit(kUsageOrConnection);
   }).detach();
+}
+
+// --replay DIR: the recorded calls sent again, the answers compared
+// (docs/testing.md, "Record in a cluster, replay in tests").
+int Replay(const std::string& program, const cnpgi::testing::ConformanceOptions& options,
+           const std::string& dir) {
+  auto calls = cnpgi::testing::LoadRecording(dir);
+  if (!calls.ok()) {
+    std::cerr << program << ": --replay: " << calls.status().message() << "\n";
+    return kUsageOrConnection;
+  }
+  cnpgi::testing::ClientOptions client_options;
+  client_options.call_timeout = options.call_timeout;
+  client_options.deadline = absl::Now() + options.timeout;
+  client_options.require_advertised = false;
+  auto client = cnpgi::testing::PluginClient::Open(options.endpoint, client_options);
+  if (!client.ok()) {
+    std::cerr << program << ": " << client.status().message() << "\n";
+    return kUsageOrConnection;
+  }
+  std::cout << program << ": replaying " << calls->size() << " recorded calls from " << dir
+            << " against " << options.endpoint.Describe() << "\n";
+  const cnpgi::testing::ReplayReport report = cnpgi::testing::Replay(*client, *calls);
+  std::cout << report.Describe() << "\n" << std::flush;
+  return report.ok() ? kAllPassed : kSomeFailed;
 }
 
 }  // namespace
@@ -75,6 +101,7 @@ int main(int argc, char** argv) {
 
   const cnpgi::testing::ConformanceOptions& options = cl->options;
   StartWatchdog(options.timeout);
+  if (!cl->replay_dir.empty()) return Replay(program, options, cl->replay_dir);
   std::cout << program << ": checking " << options.endpoint.Describe() << "\n" << std::flush;
   absl::StatusOr<cnpgi::testing::ConformanceReport> report =
       cnpgi::testing::RunConformance(options, [](const cnpgi::testing::CheckResult& result) {
