@@ -46,3 +46,13 @@ install(FILES
   "${PROJECT_BINARY_DIR}/cnpgiConfigVersion.cmake"
   "${PROJECT_SOURCE_DIR}/cmake/CnpgiStaticLink.cmake"
   DESTINATION ${CNPGI_INSTALL_CMAKEDIR})
+
+# pkg-config files, for projects built without CMake (plain make, Meson).
+# Their prefix is computed from their own location (${pcfiledir}), so that
+# `cmake --install --prefix <anywhere>` and the .deb give working files.
+file(RELATIVE_PATH CNPGI_PC_TO_PREFIX "/p/${CMAKE_INSTALL_LIBDIR}/pkgconfig" "/p")
+foreach(pc cnpgi cnpgi-testing)
+  configure_file("${PROJECT_SOURCE_DIR}/cmake/${pc}.pc.in" "${PROJECT_BINARY_DIR}/${pc}.pc" @ONLY)
+  install(FILES "${PROJECT_BINARY_DIR}/${pc}.pc" DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
+endforeach()
+
