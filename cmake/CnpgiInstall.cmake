@@ -3,6 +3,10 @@
 # and the function cnpgi_link_statically() (CnpgiStaticLink.cmake).
 include(CMakePackageConfigHelpers)
 
+# Two install components, one per Debian package (CnpgiPackaging.cmake):
+# `conformance` is the checker's binary, `dev` everything else.
+set(CMAKE_INSTALL_DEFAULT_COMPONENT_NAME dev)
+
 set(CNPGI_INSTALL_CMAKEDIR "${CMAKE_INSTALL_LIBDIR}/cmake/cnpgi"
     CACHE STRING "Where the cnpgi CMake package files are installed")
 
@@ -10,7 +14,7 @@ install(TARGETS ${CNPGI_EXPORTED_TARGETS}
   EXPORT cnpgiTargets
   ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
   LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
-  RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR}
+  RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT conformance
   INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 
 install(DIRECTORY "${PROJECT_SOURCE_DIR}/include/cnpgi"
@@ -56,3 +60,7 @@ foreach(pc cnpgi cnpgi-testing)
   install(FILES "${PROJECT_BINARY_DIR}/${pc}.pc" DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
 endforeach()
 
+# Not when embedded with add_subdirectory(): the packaging is the parent's.
+if(PROJECT_IS_TOP_LEVEL)
+  include(CnpgiPackaging)
+endif()
