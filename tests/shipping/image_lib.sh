@@ -103,3 +103,34 @@ certificates() {
   one "$dir/server" "/CN=$name" "subjectAltName=DNS:$name" "extendedKeyUsage=serverAuth"
   one "$dir/client" "/CN=$name-client" "extendedKeyUsage=clientAuth"
 }
+
+# wait_ready CONTAINER START_MS PROBE...: waits up to 30 s for the readiness
+# PROBE command, then prints start-to-ready and, once past its start-up
+# work, the container's idle memory.
+wait_ready() {
+  local c=$1 start=$2
+  shift 2
+  if ! wait_until 30 "$@"; then
+    show_logs "$c"
+    echo "FAILED: the plugin was not ready within 30 s"
+    return 1
+  fi
+  echo "FIGURE start_to_ready_ms=$(($(now_ms) - start))"
+  sleep 2
+  echo "FIGURE idle_memory $(memory_of "$c")"
+}
+
+# check_with CONTAINER LOG CONFORMANCE_COMMAND...: runs the checker; on
+# failure shows its report and the plugin's log; prints its summary.
+check_with() {
+  local c=$1 log=$2
+  shift 2
+  if ! "$@" >"$log" 2>&1; then
+    cat "$log"
+    show_logs "$c"
+    echo "FAILED: cnpgi-conformance against the image"
+    return 1
+  fi
+  tail -n 3 "$log"
+  echo "FIGURE checker $(grep -iE 'passed|failed' "$log" | tail -n 1)"
+}

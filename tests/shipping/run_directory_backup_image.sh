@@ -29,30 +29,7 @@ echo "FIGURE image_size_bytes=$(podman image inspect --format '{{.Size}}' "$imag
 mkdir -m 0777 "$work/plugins" "$work/backups" "$work/scratch"
 chmod 0777 "$work/plugins" "$work/backups" "$work/scratch"
 
-# ready_and_measure CONTAINER START_MS READY_COMMAND...
-ready_and_measure() {
-  local c=$1 start=$2
-  shift 2
-  if ! wait_until 30 "$@"; then
-    show_logs "$c"
-    echo "FAILED: the plugin was not ready within 30 s"
-    exit 1
-  fi
-  echo "FIGURE start_to_ready_ms=$(($(now_ms) - start))"
-  sleep 2
-  echo "FIGURE idle_memory $(memory_of "$c")"
-}
-# checker ARGS...: cnpgi-conformance, its summary as a FIGURE.
-checker() {
-  if ! "$conformance" --plugin-name "$name" --timeout 90s "$@" >"$work/check.log" 2>&1; then
-    cat "$work/check.log"
-    show_logs "$c"
-    echo "FAILED: cnpgi-conformance against the image ($role)"
-    exit 1
-  fi
-  tail -n 3 "$work/check.log"
-  echo "FIGURE checker $(grep -iE 'passed|failed' "$work/check.log" | tail -n 1)"
-}
+check=("$conformance" --plugin-name "$name" --timeout 90s)
 
 case $role in
   instance)
@@ -61,11 +38,12 @@ case $role in
     podman run -d --name "$c" "${secure[@]}" --network=none -v "$work/plugins:/plugins" \
       -v "$work/backups:$work/backups" -v "$work/scratch:$work/scratch" \
       "$image" instance --plugin-path=/plugins >/dev/null
-    ready_and_measure "$c" "$start" test -S "$work/plugins/$name"
+    wait_ready "$c" "$start" test -S "$work/plugins/$name"
     # The sidecar's startup probe, inside the container.
     podman exec "$c" /usr/local/bin/directory-backup healthcheck ||
       { show_logs "$c"; echo "FAILED: the startup probe (healthcheck)"; exit 1; }
-    checker --socket "$work/plugins/$name" --plugin-parameters "destination=$work/backups" \
+    check_with "$c" "$work/check.log" "${check[@]}" --socket "$work/plugins/$name" \
+      --plugin-parameters "destination=$work/backups" \
       --wal-dir "$work/scratch"
     find "$work/backups" -path '*/wals/*' -type f -printf '%f\n' | grep -qE '^[0-9A-F]{24}$' ||
       { echo "FAILED: nothing was archived into the store volume"; exit 1; }
@@ -83,8 +61,9 @@ case $role in
     ip=$(podman inspect --format '{{.NetworkSettings.IPAddress}}' "$c")
     [[ -n $ip ]] || { show_logs "$c"; echo "FAILED: the container has no address"; exit 1; }
     tcp_open() { (exec 3<>"/dev/tcp/$ip/9090") 2>/dev/null; }
-    ready_and_measure "$c" "$start" tcp_open
-    checker --address "$ip:9090" --client-cert "$work/client/tls.crt" \
+    wait_ready "$c" "$start" tcp_open
+    check_with "$c" "$work/check.log" "${check[@]}" --address "$ip:9090" \
+      --client-cert "$work/client/tls.crt" \
       --client-key "$work/client/tls.key" --server-cert "$work/server/tls.crt" \
       --server-name directory-backup --plugin-parameters destination=/backups
     stop_and_check "$c"

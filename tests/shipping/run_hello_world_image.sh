@@ -36,31 +36,6 @@ cat >"$work/config.json" <<JSON
 JSON
 check=("$conformance" --config "$work/config.json" --timeout 90s)
 
-# ready_then_check CONTAINER START_MS READY_COMMAND... -- CHECK_ARGS...
-ready_then_check() {
-  local c=$1 start=$2
-  shift 2
-  local ready=()
-  while [[ $1 != -- ]]; do ready+=("$1"); shift; done
-  shift
-  if ! wait_until 30 "${ready[@]}"; then
-    show_logs "$c"
-    echo "FAILED: the plugin was not ready within 30 s"
-    exit 1
-  fi
-  echo "FIGURE start_to_ready_ms=$(($(now_ms) - start))"
-  sleep 2 # idle: past start-up work
-  echo "FIGURE idle_memory $(memory_of "$c")"
-  if ! "${check[@]}" "$@" >"$work/check.log" 2>&1; then
-    cat "$work/check.log"
-    show_logs "$c"
-    echo "FAILED: cnpgi-conformance against the image ($mode)"
-    exit 1
-  fi
-  tail -n 3 "$work/check.log"
-  echo "FIGURE checker $(grep -iE 'passed|failed' "$work/check.log" | tail -n 1)"
-}
-
 case $mode in
   unix)
     # An emptyDir is world-writable (0777).
@@ -70,7 +45,8 @@ case $mode in
     start=$(now_ms)
     podman run -d --name "$c" "${secure[@]}" --network=none -v "$work/plugins:/plugins" \
       "$image" plugin --plugin-path=/plugins >/dev/null
-    ready_then_check "$c" "$start" test -S "$work/plugins/$name" -- --socket "$work/plugins/$name"
+    wait_ready "$c" "$start" test -S "$work/plugins/$name"
+    check_with "$c" "$work/check.log" "${check[@]}" --socket "$work/plugins/$name"
     stop_and_check "$c" "$work/plugins/$name"
     ;;
   tcp)
@@ -85,7 +61,8 @@ case $mode in
     [[ -n $ip ]] || { show_logs "$c"; echo "FAILED: the container has no address"; exit 1; }
     # The Deployment's readinessProbe: a TCP connection to the port.
     tcp_open() { (exec 3<>"/dev/tcp/$ip/9090") 2>/dev/null; }
-    ready_then_check "$c" "$start" tcp_open -- --address "$ip:9090" \
+    wait_ready "$c" "$start" tcp_open
+    check_with "$c" "$work/check.log" "${check[@]}" --address "$ip:9090" \
       --client-cert "$work/client/tls.crt" --client-key "$work/client/tls.key" \
       --server-cert "$work/server/tls.crt" --server-name hello-world
     stop_and_check "$c"
