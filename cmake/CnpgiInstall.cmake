@@ -3,6 +3,10 @@
 # and the function cnpgi_link_statically() (CnpgiStaticLink.cmake).
 include(CMakePackageConfigHelpers)
 
+# Two install components, one per Debian package (CnpgiPackaging.cmake):
+# `conformance` is the checker's binary, `dev` everything else.
+set(CMAKE_INSTALL_DEFAULT_COMPONENT_NAME dev)
+
 set(CNPGI_INSTALL_CMAKEDIR "${CMAKE_INSTALL_LIBDIR}/cmake/cnpgi"
     CACHE STRING "Where the cnpgi CMake package files are installed")
 
@@ -10,7 +14,7 @@ install(TARGETS ${CNPGI_EXPORTED_TARGETS}
   EXPORT cnpgiTargets
   ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
   LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
-  RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR}
+  RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT conformance
   INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 
 install(DIRECTORY "${PROJECT_SOURCE_DIR}/include/cnpgi"
@@ -46,3 +50,17 @@ install(FILES
   "${PROJECT_BINARY_DIR}/cnpgiConfigVersion.cmake"
   "${PROJECT_SOURCE_DIR}/cmake/CnpgiStaticLink.cmake"
   DESTINATION ${CNPGI_INSTALL_CMAKEDIR})
+
+# pkg-config files, for projects built without CMake (plain make, Meson).
+# Their prefix is computed from their own location (${pcfiledir}), so that
+# `cmake --install --prefix <anywhere>` and the .deb give working files.
+file(RELATIVE_PATH CNPGI_PC_TO_PREFIX "/p/${CMAKE_INSTALL_LIBDIR}/pkgconfig" "/p")
+foreach(pc cnpgi cnpgi-testing)
+  configure_file("${PROJECT_SOURCE_DIR}/cmake/${pc}.pc.in" "${PROJECT_BINARY_DIR}/${pc}.pc" @ONLY)
+  install(FILES "${PROJECT_BINARY_DIR}/${pc}.pc" DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
+endforeach()
+
+# Not when embedded with add_subdirectory(): the packaging is the parent's.
+if(PROJECT_IS_TOP_LEVEL)
+  include(CnpgiPackaging)
+endif()

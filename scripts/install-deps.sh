@@ -19,6 +19,10 @@ packages=(
   libpq-dev postgresql
   # hello-world example: YAML for the Kubernetes manifests check
   python3-yaml
+  # shipping tests (tests/shipping): the examples' images built and run with
+  # podman (runc: crun refuses hybrid cgroups), the base image by debootstrap,
+  # the .deb packages made by CPack (dpkg-shlibdeps, from build-essential)
+  podman runc containernetworking-plugins iptables debootstrap
   # cross-language tests (tests/go): the operator's stack, built from proto/ in GOPATH mode
   golang-go protoc-gen-go protoc-gen-go-grpc golang-google-grpc-dev golang-google-protobuf-dev
   golang-github-golang-protobuf-1-5-dev golang-github-evanphx-json-patch-dev

@@ -1,6 +1,8 @@
 #include "server/unix_socket.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <pwd.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -27,6 +29,22 @@ bool SomeoneListens(const std::string& path) {
   return connected;
 }
 
+// "user postgres (uid 26, gid 26)", or "uid 65532, gid 65532" where the
+// user has no name (container images without /etc/passwd): who must be
+// able to write the plugin directory.
+std::string EffectiveUser() {
+  const uid_t uid = geteuid();
+  const gid_t gid = getegid();
+  std::string ids = absl::StrCat("uid ", uid, ", gid ", gid);
+  passwd entry{};
+  passwd* found = nullptr;
+  char buffer[1024];
+  if (getpwuid_r(uid, &entry, buffer, sizeof(buffer), &found) == 0 && found != nullptr) {
+    return absl::StrCat("user ", found->pw_name, " (", ids, ")");
+  }
+  return ids;
+}
+
 }  // namespace
 
 absl::StatusOr<std::string> PrepareUnixSocketPath(std::string_view directory,
@@ -42,6 +60,15 @@ absl::StatusOr<std::string> PrepareUnixSocketPath(std::string_view directory,
   }
   if (!S_ISDIR(info.st_mode)) {
     return absl::FailedPreconditionError(absl::StrCat("plugin path ", dir, " is not a directory"));
+  }
+  // bind() would fail later with a bare EACCES or EROFS that names neither
+  // the directory nor who tried: a volume mounted for another user, or the
+  // read-only root file system, is the usual cause in a pod.
+  if (faccessat(AT_FDCWD, dir.c_str(), W_OK | X_OK, AT_EACCESS) != 0) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "plugin path ", dir, " is not writable by ", EffectiveUser(), ": ", Errno(),
+        " (the Unix socket is created there: in Kubernetes, mount the shared `plugins` emptyDir "
+        "volume there, writable by the plugin's user, e.g. through the pod's fsGroup)"));
   }
   std::string path = dir;
   if (path.back() != '/') path += '/';

@@ -52,5 +52,24 @@ run("run consumer" "${consumer_build}/consumer")
 message(STATUS "${last_output}")
 run("run consumer_kit" "${consumer_build}/consumer_kit")
 message(STATUS "${last_output}")
+# The same sources with plain make and pkg-config only (cnpgi.pc,
+# cnpgi-testing.pc): no CMake on the consumer's side.
+find_program(MAKE_PROGRAM NAMES make gmake REQUIRED)
+find_program(PKG_CONFIG_PROGRAM pkg-config REQUIRED)
+file(GLOB pc_dirs "${prefix}/lib/pkgconfig" "${prefix}/lib/*/pkgconfig")
+if(NOT pc_dirs)
+  message(FATAL_ERROR "no pkgconfig directory was installed under ${prefix}/lib")
+endif()
+list(JOIN pc_dirs ":" pc_path)
+set(make_build "${WORK_DIR}/make-build")
+run("build consumer with make and pkg-config"
+    ${CMAKE_COMMAND} -E env "PKG_CONFIG_PATH=${pc_path}"
+    ${MAKE_PROGRAM} -f "${CONSUMER_SOURCE_DIR}/Makefile" "OUT=${make_build}"
+    "CXX=${CXX_COMPILER}" "CXXFLAGS=-O1 ${CXX_FLAGS} ${flags}" "PKG_CONFIG=${PKG_CONFIG_PROGRAM}")
+run("run consumer (make)" "${make_build}/consumer")
+message(STATUS "${last_output}")
+run("run consumer_kit (make)" "${make_build}/consumer_kit")
+message(STATUS "${last_output}")
+
 run("run the installed cnpgi-conformance" "${prefix}/bin/cnpgi-conformance" --version)
 message(STATUS "${last_output}")

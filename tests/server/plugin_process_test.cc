@@ -506,6 +506,41 @@ TEST(PluginProcess, RefusedStartExitsOneWithTheReason) {
   EXPECT_THAT(plugin.Stderr(), HasSubstr("missing"));
 }
 
+// A plugin directory its user cannot write (a volume mounted for another
+// user, or the read-only root file system): the start is refused with the
+// directory and the user named, not bind()'s bare "Permission denied".
+TEST(PluginProcess, UnwritablePluginDirectoryNamesTheDirectoryAndTheUser) {
+  TempDir dir;
+  namespace fs = std::filesystem;
+  const fs::path plugins = dir / "plugins";
+  fs::create_directory(plugins);
+  // Others may reach `plugins` (mkdtemp makes its directory 0700), not write it.
+  fs::permissions(dir.path(), fs::perms::owner_all | fs::perms::others_exec);
+  fs::permissions(plugins, fs::perms::owner_read | fs::perms::owner_exec | fs::perms::others_read |
+                               fs::perms::others_exec);
+  std::string binary = CNPGI_TEST_PLUGIN;
+  std::vector<std::string> args = {"--plugin-path", plugins.string()};
+  uid_t uid = geteuid();
+  if (uid == 0) {
+    // Root writes anywhere: run the plugin as the example images' user.
+    if (access("/usr/bin/setpriv", X_OK) != 0) {
+      GTEST_SKIP() << "running as root and /usr/bin/setpriv (util-linux) is missing: cannot "
+                      "run the plugin as another user";
+    }
+    uid = 65532;
+    args.insert(args.begin(),
+                {"--reuid=65532", "--regid=65532", "--clear-groups", CNPGI_TEST_PLUGIN});
+    binary = "/usr/bin/setpriv";
+  }
+  Process plugin(binary, args, dir.path());
+  EXPECT_EQ(plugin.Wait(), 1) << plugin.Stderr();
+  EXPECT_THAT(plugin.Stderr(),
+              HasSubstr("plugin path " + plugins.string() + " is not writable by"));
+  EXPECT_THAT(plugin.Stderr(), HasSubstr("uid " + std::to_string(uid)));
+  EXPECT_THAT(plugin.Stderr(), HasSubstr("Permission denied"));
+  EXPECT_FALSE(fs::exists(plugins / kName));
+}
+
 TEST(PluginProcess, HelpAndVersion) {
   TempDir dir;
   Process help(CNPGI_TEST_PLUGIN, {"--help"}, dir.path());
