@@ -5,7 +5,7 @@
 //
 //   class HelloTest : public cnpgi::testing::PluginTest {
 //     cnpgi::PluginServer MakePlugin() override {
-//       return cnpgi::PluginServer(kMetadata).add(std::make_shared<HelloLifecycle>());
+//       return cnpgi::PluginServer(kMetadata).Add(std::make_shared<HelloLifecycle>());
 //     }
 //   };
 //

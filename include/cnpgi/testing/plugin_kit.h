@@ -5,7 +5,7 @@
 //   #include <cnpgi/testing/plugin_kit.h>
 //
 //   auto kit = cnpgi::testing::PluginKit::Start(
-//       cnpgi::PluginServer(kMetadata).add(std::make_shared<MyLifecycle>()));
+//       cnpgi::PluginServer(kMetadata).Add(std::make_shared<MyLifecycle>()));
 //   ASSERT_TRUE(kit.ok()) << kit.status();
 //   auto pod = kit->client().LifecycleHook(cnpgi::LifecycleOperation::kEvaluate,
 //                                          kit->cluster(), kit->pod());
