@@ -16,6 +16,13 @@
 // So editing costs in proportion to what is edited, and the patch is always
 // computed against the object exactly as it was sent, however it was edited.
 //
+// Ownership: an Object owns its document. What its accessors return borrows
+// from it: std::string_view, StringMapView and const nlohmann::json* point
+// into the document, valid until the Object is destroyed or that part is
+// edited. Copy (std::string(view), a json copy) what must outlive either;
+// the names say which is which (a view type, or a pointer). Edit(pointer,
+// edit) lends the value for the duration of the call only.
+//
 // Thread safety: an Object is a value; const methods may run concurrently,
 // anything else needs exclusive access.
 #ifndef CNPGI_OBJECT_H_
