@@ -21,7 +21,7 @@ class Labeller final : public cnpgi::LifecycleService {
 }  // namespace
 
 int main() {
-  auto kit = cnpgi::testing::PluginKit::Start(
+  auto kit = cnpgi::test::PluginKit::Start(
       cnpgi::PluginServer(
           cnpgi::PluginMetadata{.name = "consumer-kit.cnpgi.example", .version = "0.0.1"})
           .Add(std::make_shared<Labeller>()));

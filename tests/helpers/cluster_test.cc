@@ -32,7 +32,7 @@ Json& EditedValue(Object& object, std::string_view pointer) {
 class ClusterTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    text_ = testing::ReadTestData("cluster.json");
+    text_ = test::ReadTestData("cluster.json");
     absl::StatusOr<Cluster> cluster = Cluster::Parse(text_);
     ASSERT_TRUE(cluster.ok()) << cluster.status();
     cluster_.emplace(*std::move(cluster));

@@ -45,7 +45,7 @@ Json CheckedPatch(const Object& object, const std::string& original_text) {
 class ObjectFixtureTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    pod_text_ = testing::ReadTestData("pod.json");
+    pod_text_ = test::ReadTestData("pod.json");
     absl::StatusOr<Object> pod = Object::Parse(pod_text_);
     ASSERT_TRUE(pod.ok()) << pod.status();
     pod_ = *std::move(pod);
@@ -370,7 +370,7 @@ void Mutate(Json& node, std::mt19937& random, bool is_root) {
 TEST(ObjectPropertyTest, RandomEditsGiveExactPatches) {
   std::mt19937 random(20260801);  // fixed: reproducible
   for (const char* name : {"cluster.json", "pod.json", "backup.json", "job.json"}) {
-    const std::string text = testing::ReadTestData(name);
+    const std::string text = test::ReadTestData(name);
     for (int round = 0; round < 150; ++round) {
       Object object = *Object::Parse(text);
       const int edits = 1 + static_cast<int>(random() % 6);

@@ -15,7 +15,7 @@
 namespace cnpgi::testing_test {
 namespace {
 
-namespace ct = ::cnpgi::testing;
+namespace ct = ::cnpgi::test;
 using conformance_test::kGoodPluginName;
 using conformance_test::MakeGoodPlugin;
 using ct::HasAnnotation;

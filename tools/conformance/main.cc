@@ -65,7 +65,7 @@ int main(int argc, char** argv) {
                 << ")\n";
       return kAllPassed;
     case cnpgi::conformance_tool::CommandLine::Action::kList:
-      for (const auto& c : cnpgi::testing::ConformanceChecks()) {
+      for (const auto& c : cnpgi::test::ConformanceChecks()) {
         std::cout << c.name << "\t" << c.description << "\n";
       }
       return kAllPassed;
@@ -73,12 +73,12 @@ int main(int argc, char** argv) {
       break;
   }
 
-  const cnpgi::testing::ConformanceOptions& options = cl->options;
+  const cnpgi::test::ConformanceOptions& options = cl->options;
   StartWatchdog(options.timeout);
   std::cout << program << ": checking " << options.endpoint.Describe() << "\n" << std::flush;
-  absl::StatusOr<cnpgi::testing::ConformanceReport> report =
-      cnpgi::testing::RunConformance(options, [](const cnpgi::testing::CheckResult& result) {
-        std::cout << cnpgi::testing::FormatCheckResult(result) << "\n" << std::flush;
+  absl::StatusOr<cnpgi::test::ConformanceReport> report =
+      cnpgi::test::RunConformance(options, [](const cnpgi::test::CheckResult& result) {
+        std::cout << cnpgi::test::FormatCheckResult(result) << "\n" << std::flush;
       });
   if (!report.ok()) {
     std::cerr << program << ": " << report.status().message() << "\n";
