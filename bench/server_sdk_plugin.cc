@@ -48,7 +48,7 @@ int main(int argc, char** argv) {
   metadata.name = cnpgi_bench::kPluginName;
   metadata.version = cnpgi_bench::kPluginVersion;
   return cnpgi::PluginServer(std::move(metadata))
-      .add(std::make_shared<BenchOperator>())
-      .add(std::make_shared<BenchWal>())
-      .run(argc, argv);
+      .Add(std::make_shared<BenchOperator>())
+      .Add(std::make_shared<BenchWal>())
+      .Run(argc, argv);
 }

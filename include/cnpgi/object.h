@@ -16,6 +16,13 @@
 // So editing costs in proportion to what is edited, and the patch is always
 // computed against the object exactly as it was sent, however it was edited.
 //
+// Ownership: an Object owns its document. What its accessors return borrows
+// from it: std::string_view, StringMapView and const nlohmann::json* point
+// into the document, valid until the Object is destroyed or that part is
+// edited. Copy (std::string(view), a json copy) what must outlive either;
+// the names say which is which (a view type, or a pointer). Edit(pointer,
+// edit) lends the value for the duration of the call only.
+//
 // Thread safety: an Object is a value; const methods may run concurrently,
 // anything else needs exclusive access.
 #ifndef CNPGI_OBJECT_H_
@@ -26,6 +33,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -136,20 +144,26 @@ class Object {
   }
 
   // Mutable access to the whole document; edit it freely. Costs one deep
-  // copy (the original is remembered); prefer Edit(pointer) for local edits.
+  // copy (the original is remembered); prefer Edit(pointer, edit) for local
+  // edits.
   nlohmann::json& Edit();
 
-  // Mutable access to the value at an RFC 6901 JSON pointer. Missing object
-  // members along the path are created: intermediate ones as empty objects,
-  // the target itself as null, which nlohmann turns into an object or an
-  // array on first use (a target created here and left null is not part of
-  // the patch). Array elements must exist ("-" is not accepted). Fails with
-  // InvalidArgument when the pointer is malformed or goes through a scalar
-  // or a missing array index.
+  // Edits the value at an RFC 6901 JSON pointer in place: calls
+  // `edit(nlohmann::json&)` with it, and returns what `edit` returns (an
+  // absl::Status) or OK (when `edit` returns nothing):
   //
-  // The returned pointer stays valid until an edit above it changes the
-  // structure (for example a push_back on the enclosing array).
-  absl::StatusOr<nlohmann::json*> Edit(std::string_view json_pointer);
+  //   absl::Status s = pod->Edit("/spec", [](nlohmann::json& spec) { spec["hostname"] = "x"; });
+  //
+  // Missing object members along the path are created: intermediate ones as
+  // empty objects, the target itself as null, which nlohmann turns into an
+  // object or an array on first use (a target created here and left null is
+  // not part of the patch). Array elements must exist ("-" is not accepted).
+  // Fails with InvalidArgument, without calling `edit`, when the pointer is
+  // malformed or goes through a scalar or a missing array index.
+  //
+  // The reference is for the duration of the call: keep no pointer to it.
+  template <typename F>
+  absl::Status Edit(std::string_view json_pointer, F&& edit);
 
   // Common edits. They fail only when metadata has been edited into a shape
   // that is not a Kubernetes one (e.g. labels turned into an array).
@@ -187,6 +201,11 @@ class Object {
   // For the views: the error a strict or lenient kind check reports.
   absl::Status CheckKind(std::string_view api_version, std::string_view kind, bool strict) const;
 
+  // What Edit(pointer, edit) hands to `edit`. The SDK's own edits use it
+  // directly; the pointer stays valid until an edit above it changes the
+  // structure (for example a push_back on the enclosing array).
+  absl::StatusOr<nlohmann::json*> EditAt(std::string_view json_pointer);
+
  private:
   // The original value of an edited subtree. `original` is empty when the
   // subtree did not exist; `created` lists the members Edit() created below
@@ -204,6 +223,18 @@ class Object {
   nlohmann::json document_;
   std::vector<Snapshot> snapshots_;
 };
+
+template <typename F>
+absl::Status Object::Edit(std::string_view json_pointer, F&& edit) {
+  absl::StatusOr<nlohmann::json*> target = EditAt(json_pointer);
+  if (!target.ok()) return target.status();
+  if constexpr (std::is_void_v<std::invoke_result_t<F&&, nlohmann::json&>>) {
+    std::forward<F>(edit)(**target);
+    return absl::OkStatus();
+  } else {
+    return std::forward<F>(edit)(**target);
+  }
+}
 
 }  // namespace cnpgi
 

@@ -81,8 +81,10 @@ absl::StatusOr<absl::Duration> ParseDuration(std::string_view text);
 struct StringRules {
   bool required = false;
   bool non_empty = false;
-  // When not empty, the value must be one of these.
-  std::initializer_list<std::string_view> one_of = {};
+  // When not empty, the value must be one of these. Owned strings, so that
+  // the rules can be built once and kept (an initializer_list member would
+  // dangle past the statement that filled it).
+  std::vector<std::string> one_of = {};
 };
 struct BoolRules {
   bool required = false;

@@ -40,9 +40,9 @@ struct SecretParameters {
 //
 //   int main(int argc, char** argv) {
 //     return cnpgi::PluginServer(kMetadata)
-//         .add(std::make_shared<MyOperator>())
-//         .add(std::make_shared<MyLifecycle>())
-//         .run(argc, argv);
+//         .Add(std::make_shared<MyOperator>())
+//         .Add(std::make_shared<MyLifecycle>())
+//         .Run(argc, argv);
 //   }
 //
 // Capabilities are derived, never written: the services added are the
@@ -73,19 +73,19 @@ class PluginServer {
   // MetricsService. Pass the concrete class (std::make_shared<MyWal>()), not
   // a pointer to the base class: the overrides are read from its type.
   template <class T>
-  PluginServer& add(std::shared_ptr<T> service) &;
+  PluginServer& Add(std::shared_ptr<T> service) &;
   // Chaining on a temporary keeps it a temporary, so that
-  // `Harness(PluginServer(m).add(a).add(b))` moves the server.
+  // `Harness(PluginServer(m).Add(a).Add(b))` moves the server.
   template <class T>
-  PluginServer&& add(std::shared_ptr<T> service) && {
-    return std::move(add(std::move(service)));
+  PluginServer&& Add(std::shared_ptr<T> service) && {
+    return std::move(Add(std::move(service)));
   }
 
-  PluginServer& declare(SidecarInjection injection) &;
-  PluginServer&& declare(SidecarInjection injection) && { return std::move(declare(injection)); }
-  PluginServer& declare(SecretParameters secrets) &;
-  PluginServer&& declare(SecretParameters secrets) && {
-    return std::move(declare(std::move(secrets)));
+  PluginServer& Declare(SidecarInjection injection) &;
+  PluginServer&& Declare(SidecarInjection injection) && { return std::move(Declare(injection)); }
+  PluginServer& Declare(SecretParameters secrets) &;
+  PluginServer&& Declare(SecretParameters secrets) && {
+    return std::move(Declare(std::move(secrets)));
   }
 
   // The whole life of a plugin process: parses the command line (same flags
@@ -93,9 +93,9 @@ class PluginServer {
   // or SIGINT, drains in-flight calls within the grace period and returns
   // the process exit code: 0 after a clean shutdown, non-zero with a message
   // on stderr for bad flags or a refused start.
-  int run(int argc, char** argv);
+  int Run(int argc, char** argv);
 
-  // The parts of run(), for tests and for programs that manage their own
+  // The parts of Run(), for tests and for programs that manage their own
   // life cycle. Start() validates everything, binds and starts serving; it
   // can be called once.
   absl::Status Start(const ServerOptions& options);
@@ -156,12 +156,12 @@ PluginServer::PluginServer(std::shared_ptr<T> identity) : PluginServer(PluginMet
 }
 
 template <class T>
-PluginServer& PluginServer::add(std::shared_ptr<T> service) & {
+PluginServer& PluginServer::Add(std::shared_ptr<T> service) & {
   static_assert(internal::kDerivesFromAService<T>,
-                "PluginServer::add() takes an object of a class derived from a cnpgi service "
+                "PluginServer::Add() takes an object of a class derived from a cnpgi service "
                 "base class (OperatorService, LifecycleService, WalService, ...)");
   static_assert(!internal::kIsServiceBase<T>,
-                "PluginServer::add() needs the concrete plugin class (std::make_shared<MyWal>()), "
+                "PluginServer::Add() needs the concrete plugin class (std::make_shared<MyWal>()), "
                 "not a pointer to the base class: capabilities are derived from its overrides");
   RegisterAs<OperatorService>(service);
   RegisterAs<LifecycleService>(service);

@@ -65,7 +65,7 @@ struct ServerOptions {
 
   // --record-dir (env CNPGI_RECORD_DIR): write every call (method, peer,
   // request, response, status, duration) to this existing directory, one
-  // JSON file per call, for cnpgi::testing::Replay. Empty: no recording.
+  // JSON file per call, for cnpgi::test::Replay. Empty: no recording.
   std::string record_dir;
   // --record-max-files, --record-max-bytes: beyond either, the oldest
   // recorded files are removed.

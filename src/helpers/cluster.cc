@@ -291,7 +291,7 @@ absl::Status Cluster::SetPluginParameter(std::string_view plugin_name, std::stri
   absl::StatusOr<PluginConfiguration> plugin = GetPlugin(plugin_name);
   if (!plugin.ok()) return plugin.status();
   if (plugin->parameters().Get(key) == value) return absl::OkStatus();  // no snapshot needed
-  absl::StatusOr<Json*> parameters = Edit(plugin->pointer() + "/parameters");
+  absl::StatusOr<Json*> parameters = EditAt(plugin->pointer() + "/parameters");
   if (!parameters.ok()) return parameters.status();
   Json& map = **parameters;
   if (map.is_null()) map = Json::value_t::object;

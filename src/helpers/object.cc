@@ -455,7 +455,7 @@ nlohmann::json& Object::Edit() {
   return **root;  // editing the root cannot fail
 }
 
-absl::StatusOr<nlohmann::json*> Object::Edit(std::string_view json_pointer) {
+absl::StatusOr<nlohmann::json*> Object::EditAt(std::string_view json_pointer) {
   std::vector<std::string> tokens;
   internal::PointerTokens parser(json_pointer);
   std::string_view token;
@@ -569,7 +569,7 @@ absl::Status Object::EditMetadataMap(std::string_view map, std::string_view key,
       return absl::OkStatus();
     }
   }
-  absl::StatusOr<Json*> target = Edit(pointer);
+  absl::StatusOr<Json*> target = EditAt(pointer);
   if (!target.ok()) return target.status();
   Json& members = **target;
   if (!members.is_null() && !members.is_object()) {

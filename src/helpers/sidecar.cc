@@ -62,8 +62,12 @@ void AppendMissing(Json& target, const Json* source, std::string_view key) {
 
 // Mutable access to the array at `pointer`, creating it when absent.
 absl::StatusOr<Json*> EditArray(Object& object, const std::string& pointer) {
-  absl::StatusOr<Json*> list = object.Edit(pointer);
-  if (!list.ok()) return list.status();
+  Json* value = nullptr;
+  // Kept past the call, which Object allows its own code (Object::EditAt):
+  // the value stays where it is until an edit above it changes the
+  // structure, and the callers edit below it only.
+  if (absl::Status s = object.Edit(pointer, [&value](Json& v) { value = &v; }); !s.ok()) return s;
+  absl::StatusOr<Json*> list = value;
   if ((*list)->is_null()) **list = Json::value_t::array;
   if (!(*list)->is_array()) {
     return absl::FailedPreconditionError(Cat("cannot inject a sidecar: ", pointer, " is ",

@@ -489,12 +489,12 @@ void PluginServer::Register(std::shared_ptr<MetricsService> s, std::uint32_t o) 
   Fill(impl_->services, impl_->services.metrics, std::move(s), o, "MetricsService");
 }
 
-PluginServer& PluginServer::declare(SidecarInjection injection) & {
+PluginServer& PluginServer::Declare(SidecarInjection injection) & {
   impl_->services.sidecar_injection = injection;
   return *this;
 }
 
-PluginServer& PluginServer::declare(SecretParameters secrets) & {
+PluginServer& PluginServer::Declare(SecretParameters secrets) & {
   for (auto& name : secrets.names) impl_->secret_parameters.push_back(std::move(name));
   return *this;
 }
@@ -506,7 +506,7 @@ std::string PluginServer::listening_address() const { return impl_->listening_ad
 std::string PluginServer::metrics_address() const { return impl_->metrics_address(); }
 const PluginMetadata& PluginServer::metadata() const { return impl_->metadata(); }
 
-int PluginServer::run(int argc, char** argv) {
+int PluginServer::Run(int argc, char** argv) {
   const std::string program = argc > 0 ? argv[0] : "plugin";
   auto command =
       ParseCommandLine(absl::MakeConstSpan(argv + (argc > 0 ? 1 : 0), argc > 0 ? argc - 1 : 0));

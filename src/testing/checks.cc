@@ -20,7 +20,7 @@
 #include "cnpgi/json.h"
 #include "testing/internal.h"
 
-namespace cnpgi::testing::internal {
+namespace cnpgi::test::internal {
 namespace {
 
 using Json = nlohmann::json;
@@ -263,4 +263,4 @@ const std::vector<CheckDefinition>& CheckDefinitions() {
   return *checks;
 }
 
-}  // namespace cnpgi::testing::internal
+}  // namespace cnpgi::test::internal

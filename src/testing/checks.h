@@ -15,7 +15,7 @@
 #include "cnpgi/testing/conformance.h"
 #include "cnpgi/testing/plugin_client.h"
 
-namespace cnpgi::testing::internal {
+namespace cnpgi::test::internal {
 
 struct Verdict {
   CheckOutcome outcome;
@@ -142,6 +142,6 @@ std::optional<Verdict> HandshakeFailed(const CheckEnv& env);
 // did not answer in time.
 bool IsTransportFailure(const absl::Status& status);
 
-}  // namespace cnpgi::testing::internal
+}  // namespace cnpgi::test::internal
 
 #endif  // CNPGI_SRC_TESTING_CHECKS_H_

@@ -20,7 +20,7 @@
 #include "cnpgi/json.h"
 #include "testing/internal.h"
 
-namespace cnpgi::testing::internal {
+namespace cnpgi::test::internal {
 namespace {
 
 using Json = nlohmann::json;
@@ -519,4 +519,4 @@ std::vector<CheckDefinition> CallChecks() {
   };
 }
 
-}  // namespace cnpgi::testing::internal
+}  // namespace cnpgi::test::internal

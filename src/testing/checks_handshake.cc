@@ -19,7 +19,7 @@
 #include "cnpgi/json.h"
 #include "testing/internal.h"
 
-namespace cnpgi::testing::internal {
+namespace cnpgi::test::internal {
 namespace {
 
 using Json = nlohmann::json;
@@ -450,4 +450,4 @@ std::vector<CheckDefinition> HandshakeChecks() {
   };
 }
 
-}  // namespace cnpgi::testing::internal
+}  // namespace cnpgi::test::internal

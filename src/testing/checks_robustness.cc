@@ -19,7 +19,7 @@
 #include "cnpgi/json.h"
 #include "testing/internal.h"
 
-namespace cnpgi::testing::internal {
+namespace cnpgi::test::internal {
 namespace {
 
 using Json = nlohmann::json;
@@ -278,4 +278,4 @@ std::vector<CheckDefinition> RobustnessChecks() {
   };
 }
 
-}  // namespace cnpgi::testing::internal
+}  // namespace cnpgi::test::internal

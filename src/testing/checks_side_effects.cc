@@ -19,7 +19,7 @@
 #include "cnpgi/json.h"
 #include "testing/internal.h"
 
-namespace cnpgi::testing::internal {
+namespace cnpgi::test::internal {
 namespace {
 
 using Json = nlohmann::json;
@@ -211,4 +211,4 @@ std::vector<CheckDefinition> SideEffectChecks() {
   };
 }
 
-}  // namespace cnpgi::testing::internal
+}  // namespace cnpgi::test::internal

@@ -10,7 +10,7 @@
 #include "testing/checks.h"
 #include "testing/internal.h"
 
-namespace cnpgi::testing {
+namespace cnpgi::test {
 
 using internal::Append;
 using internal::Cat;
@@ -404,4 +404,4 @@ absl::StatusOr<ConformanceReport> RunConformance(
   return report;
 }
 
-}  // namespace cnpgi::testing
+}  // namespace cnpgi::test

@@ -8,7 +8,7 @@ foreach(var OUTPUT NAMES FILES)
 endforeach()
 
 set(body "// Generated from tests/data by src/testing/embed_fixtures.cmake. Do not edit.\n")
-string(APPEND body "#include <string_view>\n\nnamespace cnpgi::testing::internal {\n")
+string(APPEND body "#include <string_view>\n\nnamespace cnpgi::test::internal {\n")
 list(LENGTH NAMES count)
 math(EXPR last "${count} - 1")
 foreach(i RANGE ${last})
@@ -22,7 +22,7 @@ foreach(i RANGE ${last})
   string(APPEND body "\nstatic constexpr char k_${name}[] = {\n    ${bytes}'\\0'};\n")
   string(APPEND body "std::string_view Sample_${name}() { return {k_${name}, ${size}}; }\n")
 endforeach()
-string(APPEND body "\n}  // namespace cnpgi::testing::internal\n")
+string(APPEND body "\n}  // namespace cnpgi::test::internal\n")
 
 # Only touch the output when it changes, to keep rebuilds minimal.
 if(EXISTS "${OUTPUT}")

@@ -23,7 +23,7 @@
 #include "cnpgi/json.h"
 #include "testing/internal.h"
 
-namespace cnpgi::testing {
+namespace cnpgi::test {
 
 // TlsCredentials and Endpoint -----------------------------------------------
 
@@ -121,4 +121,4 @@ std::string Endpoint::Describe() const {
   return internal::Cat(address, " (mTLS, server name ", ServerName(), ")");
 }
 
-}  // namespace cnpgi::testing
+}  // namespace cnpgi::test

@@ -23,7 +23,7 @@
 #include "cnpgi/json.h"
 #include "testing/internal.h"
 
-namespace cnpgi::testing {
+namespace cnpgi::test {
 
 using ServiceType = identity::v1::PluginCapability::Service::Type;
 
@@ -180,4 +180,4 @@ std::vector<std::string> HandshakeResult::RestoreJobCapabilityNames() const {
   return out;
 }
 
-}  // namespace cnpgi::testing
+}  // namespace cnpgi::test

@@ -21,7 +21,7 @@ namespace grpc {
 class Channel;
 }  // namespace grpc
 
-namespace cnpgi::testing::internal {
+namespace cnpgi::test::internal {
 
 using cnpgi::internal::Append;
 using cnpgi::internal::Cat;
@@ -61,6 +61,6 @@ std::string Abbreviated(std::string_view text, std::size_t limit = 80);
 // Problems of a Define answer, each naming the metric.
 std::vector<std::string> CheckMetricDefinitions(const metrics::v1::DefineMetricsResult& defined);
 
-}  // namespace cnpgi::testing::internal
+}  // namespace cnpgi::test::internal
 
 #endif  // CNPGI_SRC_TESTING_INTERNAL_H_

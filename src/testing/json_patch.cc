@@ -23,7 +23,7 @@
 #include "cnpgi/json.h"
 #include "testing/internal.h"
 
-namespace cnpgi::testing {
+namespace cnpgi::test {
 namespace {
 
 using Json = nlohmann::json;
@@ -471,4 +471,4 @@ void PrintTo(const PatchedObject& object, std::ostream* os) {
   *os << "}";
 }
 
-}  // namespace cnpgi::testing
+}  // namespace cnpgi::test

@@ -24,7 +24,7 @@
 #include "cnpgi/json.h"
 #include "testing/internal.h"
 
-namespace cnpgi::testing {
+namespace cnpgi::test {
 
 // Metrics matching -------------------------------------------------------------
 
@@ -129,4 +129,4 @@ absl::StatusOr<std::vector<MetricSample>> MatchMetrics(
   return out;
 }
 
-}  // namespace cnpgi::testing
+}  // namespace cnpgi::test

@@ -22,7 +22,7 @@
 #include "cnpgi/json.h"
 #include "testing/internal.h"
 
-namespace cnpgi::testing {
+namespace cnpgi::test {
 
 // Calls to a plugin: Document and PluginClient. The RPC table, Endpoint,
 // HandshakeResult and metrics matching are in files of their own.
@@ -681,4 +681,4 @@ absl::StatusOr<std::vector<MetricSample>> PluginClient::ScrapeMetrics(
 
 #undef CNPGI_SET_BYTES
 
-}  // namespace cnpgi::testing
+}  // namespace cnpgi::test

@@ -8,7 +8,7 @@
 
 #include "testing/internal.h"
 
-namespace cnpgi::testing {
+namespace cnpgi::test {
 
 class PluginKit::Impl {
  public:
@@ -92,4 +92,4 @@ const std::string& PluginKit::socket_path() const { return impl_->endpoint.socke
 const Fixtures& PluginKit::fixtures() const { return impl_->client->fixtures(); }
 void PluginKit::Shutdown() { impl_->Shutdown(); }
 
-}  // namespace cnpgi::testing
+}  // namespace cnpgi::test

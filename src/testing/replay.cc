@@ -12,7 +12,7 @@
 #include "observe/redaction.h"
 #include "testing/internal.h"
 
-namespace cnpgi::testing {
+namespace cnpgi::test {
 namespace {
 
 using internal::Cat;
@@ -277,4 +277,4 @@ std::string ReplayReport::Describe() const {
   return out;
 }
 
-}  // namespace cnpgi::testing
+}  // namespace cnpgi::test

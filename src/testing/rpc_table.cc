@@ -24,7 +24,7 @@
 #include "cnpgi/json.h"
 #include "testing/internal.h"
 
-namespace cnpgi::testing {
+namespace cnpgi::test {
 
 // Tables ---------------------------------------------------------------------
 
@@ -135,4 +135,4 @@ const std::vector<Service>& HandshakeOrder() {
   return *order;
 }
 
-}  // namespace cnpgi::testing
+}  // namespace cnpgi::test

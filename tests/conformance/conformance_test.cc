@@ -26,7 +26,7 @@
 namespace cnpgi::conformance_test {
 namespace {
 
-namespace ct = ::cnpgi::testing;
+namespace ct = ::cnpgi::test;
 using ::testing::HasSubstr;
 using ::testing::Not;
 using testing_support::Process;

@@ -196,13 +196,13 @@ class GoodWal final : public WalService, public BackupService, public RestoreJob
 
 inline PluginServer MakeGoodPlugin() {
   PluginServer server(GoodMetadata());
-  server.add(std::make_shared<GoodOperator>())
-      .add(std::make_shared<GoodLifecycle>())
-      .add(std::make_shared<GoodHooks>())
-      .add(std::make_shared<GoodPostgres>())
-      .add(std::make_shared<GoodMetrics>())
-      .add(std::make_shared<GoodWal>())
-      .declare(SidecarInjection{.instance_pods = true});
+  server.Add(std::make_shared<GoodOperator>())
+      .Add(std::make_shared<GoodLifecycle>())
+      .Add(std::make_shared<GoodHooks>())
+      .Add(std::make_shared<GoodPostgres>())
+      .Add(std::make_shared<GoodMetrics>())
+      .Add(std::make_shared<GoodWal>())
+      .Declare(SidecarInjection{.instance_pods = true});
   return server;
 }
 

@@ -3,5 +3,5 @@
 #include "good_plugin.h"
 
 int main(int argc, char** argv) {
-  return cnpgi::conformance_test::MakeGoodPlugin().run(argc, argv);
+  return cnpgi::conformance_test::MakeGoodPlugin().Run(argc, argv);
 }

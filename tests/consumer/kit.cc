@@ -21,10 +21,10 @@ class Labeller final : public cnpgi::LifecycleService {
 }  // namespace
 
 int main() {
-  auto kit = cnpgi::testing::PluginKit::Start(
+  auto kit = cnpgi::test::PluginKit::Start(
       cnpgi::PluginServer(
           cnpgi::PluginMetadata{.name = "consumer-kit.cnpgi.example", .version = "0.0.1"})
-          .add(std::make_shared<Labeller>()));
+          .Add(std::make_shared<Labeller>()));
   if (!kit.ok()) {
     std::cerr << "kit: " << kit.status() << "\n";
     return 1;

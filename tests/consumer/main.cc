@@ -29,7 +29,7 @@ int main() {
 
   cnpgi::PluginMetadata metadata{.name = "consumer.cnpgi.example", .version = "0.0.1"};
   cnpgi::PluginServer server(metadata);
-  server.add(std::make_shared<Status>());
+  server.Add(std::make_shared<Status>());
   cnpgi::ServerOptions options;
   options.plugin_path = dir;
   options.log_level = spdlog::level::warn;

@@ -275,13 +275,14 @@ void FuzzEdits(std::string_view text, std::uint32_t seed) {
     CollectPointers(object->json(), "", pointers);
     std::string pointer = pointers[random() % pointers.size()];
     if (random() % 4 == 0) pointer += "/new/deeper";  // creation below missing parents
-    absl::StatusOr<Json*> node = object->Edit(pointer);
-    if (!node.ok()) continue;  // e.g. through a scalar
-    if (pointer.empty()) {
-      (**node)["extra"] = RandomValue(random);
-    } else {
-      Mutate(**node, random);
-    }
+    // Fails (e.g. through a scalar) without calling the lambda.
+    (void)object->Edit(pointer, [&](Json& node) {
+      if (pointer.empty()) {
+        node["extra"] = RandomValue(random);
+      } else {
+        Mutate(node, random);
+      }
+    });
   }
   CheckPatch(std::string(text), *object);
 }

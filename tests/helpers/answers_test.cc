@@ -55,7 +55,7 @@ TEST(ClusterStatusTest, FillsTheResponse) {
 }
 
 TEST(ClusterStatusTest, ReadsBackTheFixtureStatus) {
-  Cluster cluster = *Cluster::Parse(testing::ReadTestData("cluster.json"));
+  Cluster cluster = *Cluster::Parse(test::ReadTestData("cluster.json"));
   absl::StatusOr<std::optional<Json>> status =
       ParseClusterStatus(cluster.FindPluginStatus("barman-cloud.cloudnative-pg.io")->status);
   ASSERT_TRUE(status.ok()) << status.status();

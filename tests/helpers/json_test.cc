@@ -19,7 +19,7 @@ std::string Message(const absl::Status& status) { return std::string(status.mess
 
 TEST(ParseJsonTest, FixturesMatchNlohmann) {
   for (const char* name : {"cluster.json", "pod.json", "backup.json", "job.json"}) {
-    const std::string text = testing::ReadTestData(name);
+    const std::string text = test::ReadTestData(name);
     absl::StatusOr<Json> ours = ParseJson(text);
     ASSERT_TRUE(ours.ok()) << name << ": " << ours.status();
     EXPECT_EQ(*ours, Json::parse(text)) << name;
@@ -133,7 +133,7 @@ TEST(ParseJsonTest, SizeIsBounded) {
 
 TEST(ToJsonTest, RoundTripsFixtures) {
   for (const char* name : {"cluster.json", "pod.json", "backup.json"}) {
-    const Json document = Json::parse(testing::ReadTestData(name));
+    const Json document = Json::parse(test::ReadTestData(name));
     absl::StatusOr<std::string> text = ToJson(document);
     ASSERT_TRUE(text.ok()) << text.status();
     EXPECT_EQ(Json::parse(*text), document);

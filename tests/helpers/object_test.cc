@@ -19,6 +19,16 @@ using Json = nlohmann::json;
 
 std::string Message(const absl::Status& status) { return std::string(status.message()); }
 
+// The value at `pointer`, for tests that keep editing it across Patch()
+// calls (the value stays where it is until an edit above it changes the
+// structure: what Object's own edits rely on).
+Json& EditedValue(Object& object, std::string_view pointer) {
+  static Json failed;
+  Json* value = &failed;
+  EXPECT_TRUE(object.Edit(pointer, [&value](Json& v) { value = &v; }).ok()) << pointer;
+  return *value;
+}
+
 // The patch, checked the way the operator uses it: applied (here with
 // nlohmann's independent RFC 6902 implementation, which also rejects adds
 // below missing parents) to the object as sent, it must give the current
@@ -35,7 +45,7 @@ Json CheckedPatch(const Object& object, const std::string& original_text) {
 class ObjectFixtureTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    pod_text_ = testing::ReadTestData("pod.json");
+    pod_text_ = test::ReadTestData("pod.json");
     absl::StatusOr<Object> pod = Object::Parse(pod_text_);
     ASSERT_TRUE(pod.ok()) << pod.status();
     pod_ = *std::move(pod);
@@ -70,7 +80,7 @@ TEST_F(ObjectFixtureTest, Accessors) {
 TEST_F(ObjectFixtureTest, UnchangedObjectGivesEmptyPatch) {
   EXPECT_EQ(*pod_.Patch(), "");
   // Mutable access without a change still gives no patch.
-  ASSERT_TRUE(pod_.Edit("/metadata/labels").ok());
+  ASSERT_TRUE(pod_.Edit("/metadata/labels", [](Json&) {}).ok());
   ASSERT_TRUE(pod_.SetLabel("cnpg.io/cluster", "pg-orders").ok());
   (void)pod_.Edit();
   EXPECT_TRUE(pod_.edited());
@@ -94,9 +104,9 @@ TEST(ObjectTest, AddsUnderMissingParentsAreValid) {
   Object pod = *Object::Parse(text);
   ASSERT_TRUE(pod.SetAnnotation("a", "1").ok());
   ASSERT_TRUE(pod.SetLabel("b", "2").ok());
-  absl::StatusOr<Json*> deep = pod.Edit("/spec/securityContext/seccompProfile");
-  ASSERT_TRUE(deep.ok());
-  (**deep)["type"] = "RuntimeDefault";
+  ASSERT_TRUE(pod.Edit("/spec/securityContext/seccompProfile",
+                       [](Json& profile) { profile["type"] = "RuntimeDefault"; })
+                  .ok());
   const Json patch = CheckedPatch(pod, text);
   EXPECT_EQ(patch, Json::parse(R"([
     {"op":"add","path":"/metadata/annotations","value":{"a":"1"}},
@@ -108,8 +118,8 @@ TEST(ObjectTest, AddsUnderMissingParentsAreValid) {
 TEST(ObjectTest, UntouchedCreatedPathsAreNotPatched) {
   const std::string text = R"({"kind":"Pod","metadata":{}})";
   Object pod = *Object::Parse(text);
-  ASSERT_TRUE(pod.Edit("/metadata/annotations").ok());
-  ASSERT_TRUE(pod.Edit("/spec/a/b").ok());
+  ASSERT_TRUE(pod.Edit("/metadata/annotations", [](Json&) {}).ok());
+  ASSERT_TRUE(pod.Edit("/spec/a/b", [](Json&) {}).ok());
   EXPECT_EQ(*pod.Patch(), "");
   ASSERT_TRUE(pod.RemoveLabel("x").ok());  // removal from an absent map creates nothing
   EXPECT_EQ(pod.Find("/metadata/labels"), nullptr);
@@ -125,7 +135,7 @@ TEST(ObjectTest, NullOnTheWayBecomesAnObject) {
 }
 
 TEST_F(ObjectFixtureTest, ArrayEditsGiveMinimalOperations) {
-  Json& list = **pod_.Edit("/spec/initContainers");
+  Json& list = EditedValue(pod_, "/spec/initContainers");
   list.insert(list.begin(), Json{{"name", "first"}});  // insert at the front
   Json patch = CheckedPatch(pod_, pod_text_);
   EXPECT_EQ(patch, Json::parse(R"([{"op":"add","path":"/spec/initContainers/0",
@@ -140,7 +150,7 @@ TEST_F(ObjectFixtureTest, ArrayEditsGiveMinimalOperations) {
 }
 
 TEST_F(ObjectFixtureTest, ArrayAppendAndTruncate) {
-  Json& volumes = **pod_.Edit("/spec/volumes");
+  Json& volumes = EditedValue(pod_, "/spec/volumes");
   volumes.push_back({{"name", "a"}});
   volumes.push_back({{"name", "b"}});
   Json patch = CheckedPatch(pod_, pod_text_);
@@ -156,9 +166,9 @@ TEST_F(ObjectFixtureTest, NestedEditsAreFoldedIntoTheOuterOne) {
   // Edit a leaf, then its ancestor, then the whole document: the patch is
   // still against the object as sent.
   ASSERT_TRUE(pod_.SetAnnotation("x", "1").ok());
-  Json& container = **pod_.Edit("/spec/containers/0/env");
+  Json& container = EditedValue(pod_, "/spec/containers/0/env");
   container.push_back({{"name", "A"}, {"value", "1"}});
-  Json& spec = **pod_.Edit("/spec");
+  Json& spec = EditedValue(pod_, "/spec");
   spec["hostname"] = "renamed";
   spec["containers"][0]["env"].push_back({{"name", "B"}, {"value", "2"}});
   CheckedPatch(pod_, pod_text_);
@@ -170,7 +180,7 @@ TEST_F(ObjectFixtureTest, NestedEditsAreFoldedIntoTheOuterOne) {
 }
 
 TEST_F(ObjectFixtureTest, RemovalOfWholeMembers) {
-  Json& spec = **pod_.Edit("/spec");
+  Json& spec = EditedValue(pod_, "/spec");
   spec.erase("tolerations");
   spec.erase("affinity");
   const Json patch = CheckedPatch(pod_, pod_text_);
@@ -179,7 +189,7 @@ TEST_F(ObjectFixtureTest, RemovalOfWholeMembers) {
 }
 
 TEST_F(ObjectFixtureTest, TypeChangesAreReplaced) {
-  Json& spec = **pod_.Edit("/spec");
+  Json& spec = EditedValue(pod_, "/spec");
   spec["hostname"] = 5;
   spec["volumes"] = Json::object();
   const Json patch = CheckedPatch(pod_, pod_text_);
@@ -203,7 +213,7 @@ TEST_F(ObjectFixtureTest, ApiVersionAndKindMustStay) {
   EXPECT_EQ(replaced.Patch().status().code(), absl::StatusCode::kFailedPrecondition);
 
   Object scoped = *Object::Parse(pod_text_);
-  **scoped.Edit("/kind") = "Job";
+  EditedValue(scoped, "/kind") = "Job";
   EXPECT_FALSE(scoped.Patch().ok());
 }
 
@@ -222,18 +232,19 @@ TEST_F(ObjectFixtureTest, PatchRejectsValuesWithoutJsonText) {
 }
 
 TEST_F(ObjectFixtureTest, EditErrors) {
-  EXPECT_THAT(Message(pod_.Edit("metadata").status()), HasSubstr("malformed JSON pointer"));
-  EXPECT_THAT(Message(pod_.Edit("/metadata/~2").status()), HasSubstr("malformed JSON pointer"));
-  EXPECT_THAT(Message(pod_.Edit("/spec/containers/5").status()),
+  EXPECT_THAT(Message(pod_.Edit("metadata", [](Json&) {})), HasSubstr("malformed JSON pointer"));
+  EXPECT_THAT(Message(pod_.Edit("/metadata/~2", [](Json&) {})),
+              HasSubstr("malformed JSON pointer"));
+  EXPECT_THAT(Message(pod_.Edit("/spec/containers/5", [](Json&) {})),
               HasSubstr("/spec/containers is an array of 1 elements"));
-  EXPECT_THAT(Message(pod_.Edit("/spec/containers/-").status()), HasSubstr("not one of"));
-  EXPECT_THAT(Message(pod_.Edit("/metadata/name/x").status()),
+  EXPECT_THAT(Message(pod_.Edit("/spec/containers/-", [](Json&) {})), HasSubstr("not one of"));
+  EXPECT_THAT(Message(pod_.Edit("/metadata/name/x", [](Json&) {})),
               HasSubstr("/metadata/name is a string"));
   EXPECT_EQ(*pod_.Patch(), "");  // failed edits leave no trace
 }
 
 TEST_F(ObjectFixtureTest, SetLabelOnBrokenMetadata) {
-  **pod_.Edit("/metadata/labels") = Json::array();
+  EditedValue(pod_, "/metadata/labels") = Json::array();
   absl::Status status = pod_.SetLabel("a", "b");
   EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_THAT(Message(status), HasSubstr("metadata.labels: it is an array"));
@@ -359,7 +370,7 @@ void Mutate(Json& node, std::mt19937& random, bool is_root) {
 TEST(ObjectPropertyTest, RandomEditsGiveExactPatches) {
   std::mt19937 random(20260801);  // fixed: reproducible
   for (const char* name : {"cluster.json", "pod.json", "backup.json", "job.json"}) {
-    const std::string text = testing::ReadTestData(name);
+    const std::string text = test::ReadTestData(name);
     for (int round = 0; round < 150; ++round) {
       Object object = *Object::Parse(text);
       const int edits = 1 + static_cast<int>(random() % 6);
@@ -371,9 +382,9 @@ TEST(ObjectPropertyTest, RandomEditsGiveExactPatches) {
         std::vector<std::string> pointers;
         CollectPointers(object.json(), "", pointers);
         const std::string& pointer = pointers[random() % pointers.size()];
-        absl::StatusOr<Json*> node = object.Edit(pointer);
-        ASSERT_TRUE(node.ok()) << pointer << ": " << node.status();
-        Mutate(**node, random, pointer.empty());
+        const absl::Status edited =
+            object.Edit(pointer, [&](Json& node) { Mutate(node, random, pointer.empty()); });
+        ASSERT_TRUE(edited.ok()) << pointer << ": " << edited;
       }
       CheckedPatch(object, text);
       if (::testing::Test::HasFailure()) {

@@ -36,7 +36,7 @@ SidecarOptions ExampleSidecar() {
 }
 
 TEST(PodTest, Views) {
-  absl::StatusOr<Pod> pod = Pod::ParseStrict(testing::ReadTestData("pod.json"));
+  absl::StatusOr<Pod> pod = Pod::ParseStrict(test::ReadTestData("pod.json"));
   ASSERT_TRUE(pod.ok()) << pod.status();
   PodSpecView spec = pod->spec();
   EXPECT_THAT(spec.container_names(), ElementsAre("postgres"));
@@ -48,7 +48,7 @@ TEST(PodTest, Views) {
   EXPECT_EQ(spec.FindVolume("nope"), nullptr);
   EXPECT_EQ(spec.FindInitContainer("postgres"), nullptr);
   EXPECT_EQ(spec.volumes().size(), 6u);
-  EXPECT_FALSE(Pod::Parse(testing::ReadTestData("job.json")).ok());
+  EXPECT_FALSE(Pod::Parse(test::ReadTestData("job.json")).ok());
 }
 
 TEST(PodTest, BadShapesNameThePath) {
@@ -79,16 +79,16 @@ TEST(PodTest, BadShapesNameThePath) {
 }
 
 TEST(JobTest, Views) {
-  absl::StatusOr<Job> job = Job::Parse(testing::ReadTestData("job.json"));
+  absl::StatusOr<Job> job = Job::Parse(test::ReadTestData("job.json"));
   ASSERT_TRUE(job.ok()) << job.status();
   EXPECT_EQ(job->job_role(), "full-recovery");
   EXPECT_THAT(job->pod_spec().container_names(), ElementsAre("full-recovery"));
-  EXPECT_TRUE(Job::FromObject(*Object::Parse(testing::ReadTestData("job.json"))).ok());
+  EXPECT_TRUE(Job::FromObject(*Object::Parse(test::ReadTestData("job.json"))).ok());
   EXPECT_FALSE(Job::FromObject(*Object::Parse(R"({"kind":"Pod"})")).ok());
 }
 
 TEST(SidecarTest, InjectsIntoTheFixturePod) {
-  const std::string text = testing::ReadTestData("pod.json");
+  const std::string text = test::ReadTestData("pod.json");
   Object pod = *Object::Parse(text);
   ASSERT_TRUE(InjectSidecar(pod, ExampleSidecar()).ok());
   // The plugins volume and mount are there already: one operation.
@@ -112,7 +112,7 @@ TEST(SidecarTest, InjectsIntoTheFixturePod) {
 }
 
 TEST(SidecarTest, AlreadyInjectedPodIsLeftAlone) {
-  const std::string text = testing::ReadTestData("pod.json");
+  const std::string text = test::ReadTestData("pod.json");
   Object pod = *Object::Parse(text);
   SidecarOptions barman;
   barman.container = {{"name", "plugin-barman-cloud"}, {"image", "other:2"}};
@@ -122,7 +122,7 @@ TEST(SidecarTest, AlreadyInjectedPodIsLeftAlone) {
 
 TEST(SidecarTest, IdempotentAndDeterministicOnABarePod) {
   // The fixture without any plugin: no sidecar, no volume, no mount.
-  Json bare = Json::parse(testing::ReadTestData("pod.json"));
+  Json bare = Json::parse(test::ReadTestData("pod.json"));
   bare["spec"]["initContainers"].erase(1);
   auto& volumes = bare["spec"]["volumes"];
   volumes.erase(4);
@@ -155,7 +155,7 @@ TEST(SidecarTest, IdempotentAndDeterministicOnABarePod) {
 }
 
 TEST(SidecarTest, JobMainContainerFromTheJobRole) {
-  const std::string text = testing::ReadTestData("job.json");
+  const std::string text = test::ReadTestData("job.json");
   Object job = *Object::Parse(text);
   SidecarOptions options = ExampleSidecar();
   options.startup_probe.reset();
@@ -188,7 +188,7 @@ TEST(SidecarTest, MissingInitContainersListIsCreated) {
 }
 
 TEST(SidecarTest, Errors) {
-  Object pod = *Object::Parse(testing::ReadTestData("pod.json"));
+  Object pod = *Object::Parse(test::ReadTestData("pod.json"));
   SidecarOptions options;
   EXPECT_EQ(InjectSidecar(pod, options).code(), absl::StatusCode::kInvalidArgument);
   options.container = {{"name", ""}};
@@ -226,7 +226,7 @@ TEST(SidecarTest, Errors) {
 }
 
 TEST(BackupTest, Views) {
-  absl::StatusOr<Backup> backup = Backup::ParseStrict(testing::ReadTestData("backup.json"));
+  absl::StatusOr<Backup> backup = Backup::ParseStrict(test::ReadTestData("backup.json"));
   ASSERT_TRUE(backup.ok()) << backup.status();
   EXPECT_EQ(backup->cluster_name(), "pg-orders");
   EXPECT_EQ(backup->method(), "plugin");
@@ -240,7 +240,7 @@ TEST(BackupTest, Views) {
   EXPECT_EQ(plugin->parameters().GetInt("destination", errors), std::nullopt);
   ASSERT_EQ(errors.size(), 1u);
   EXPECT_EQ(errors[0].PathString(), "spec.pluginConfiguration.parameters.destination");
-  EXPECT_FALSE(Backup::Parse(testing::ReadTestData("cluster.json")).ok());
+  EXPECT_FALSE(Backup::Parse(test::ReadTestData("cluster.json")).ok());
   EXPECT_FALSE(Backup::Parse(R"({"spec":{"pluginConfiguration":{"parameters":[]}}})").ok());
   EXPECT_FALSE(Backup::Parse(R"({"spec":{"cluster":{"name":1}}})").ok());
   EXPECT_FALSE(Backup::Parse(R"({})")->plugin_configuration().has_value());

@@ -8,7 +8,7 @@
 #include <string>
 #include <string_view>
 
-namespace cnpgi::testing {
+namespace cnpgi::test {
 
 inline std::string ReadTestData(std::string_view name) {
   const std::string path = std::string(CNPGI_TEST_DATA_DIR) + "/" + std::string(name);
@@ -19,6 +19,6 @@ inline std::string ReadTestData(std::string_view name) {
   return contents.str();
 }
 
-}  // namespace cnpgi::testing
+}  // namespace cnpgi::test
 
 #endif  // CNPGI_TESTS_HELPERS_TEST_DATA_H_

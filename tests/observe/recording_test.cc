@@ -162,7 +162,7 @@ TEST_F(RecordingTest, WritesEveryCallInOrderWithObjectsExpanded) {
 }
 
 TEST_F(RecordingTest, SecretsNeverReachTheDisk) {
-  ASSERT_TRUE(Start(MakeGoodPlugin().declare(SecretParameters{{"archiveDir"}})).ok());
+  ASSERT_TRUE(Start(MakeGoodPlugin().Declare(SecretParameters{{"archiveDir"}})).ok());
   testing::ClientOptions client_options;
   client_options.plugin_parameters = {
       {"mode", "label"}, {"archiveDir", "hunter2-parameter"}, {"apiToken", "token-in-parameter"}};

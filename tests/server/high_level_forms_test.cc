@@ -100,10 +100,10 @@ class PerfMetrics final : public MetricsService {
 absl::Status StartPerf(UnixServer& fixture) {
   PluginMetadata metadata = testing_plugins::TestMetadata(kPluginName);
   return fixture.Start(PluginServer(metadata)
-                           .add(std::make_shared<PerfOperator>())
-                           .add(std::make_shared<SidecarLifecycle>())
-                           .add(std::make_shared<PerfPostgres>())
-                           .add(std::make_shared<PerfMetrics>()));
+                           .Add(std::make_shared<PerfOperator>())
+                           .Add(std::make_shared<SidecarLifecycle>())
+                           .Add(std::make_shared<PerfPostgres>())
+                           .Add(std::make_shared<PerfMetrics>()));
 }
 
 TEST(HighLevelForms, OverridingTheOnFormAdvertisesTheRpc) {

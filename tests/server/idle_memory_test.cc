@@ -29,7 +29,7 @@ bool Probed(const std::shared_ptr<grpc::Channel>& channel) {
 TEST(IdleMemory, AServerKeepsServingAfterItsCodeAndHeapWereTrimmed) {
   UnixServer server;
   PluginServer plugin(testing_plugins::TestMetadata());
-  plugin.add(std::make_shared<testing_plugins::FullOperator>());
+  plugin.Add(std::make_shared<testing_plugins::FullOperator>());
   const absl::Status started = server.Start(std::move(plugin));
   ASSERT_TRUE(started.ok()) << started;
   auto channel = server.NewChannel();

@@ -55,14 +55,14 @@ std::vector<int> IdentityCapabilities(const std::shared_ptr<grpc::Channel>& chan
 
 PluginServer EverythingServer(Gate* gate = nullptr) {
   PluginServer server(TestMetadata());
-  server.add(std::make_shared<FullOperator>())
-      .add(std::make_shared<PodLifecycle>())
-      .add(std::make_shared<WalAndRestore>(gate))
-      .add(std::make_shared<SlowBackup>(gate))
-      .add(std::make_shared<ClusterHooks>())
-      .add(std::make_shared<ConfigEnricher>())
-      .add(std::make_shared<GaugeMetrics>())
-      .declare({.instance_pods = true, .job_pods = true});
+  server.Add(std::make_shared<FullOperator>())
+      .Add(std::make_shared<PodLifecycle>())
+      .Add(std::make_shared<WalAndRestore>(gate))
+      .Add(std::make_shared<SlowBackup>(gate))
+      .Add(std::make_shared<ClusterHooks>())
+      .Add(std::make_shared<ConfigEnricher>())
+      .Add(std::make_shared<GaugeMetrics>())
+      .Declare({.instance_pods = true, .job_pods = true});
   return server;
 }
 
@@ -175,7 +175,7 @@ TEST(PluginServerTest, HandshakeAnswersMetadataAndDerivedCapabilities) {
 TEST(PluginServerTest, OnlyAddedServicesAndOverriddenRpcsAreAdvertised) {
   UnixServer fixture;
   ASSERT_TRUE(
-      fixture.Start(PluginServer(TestMetadata()).add(std::make_shared<StatusOnlyOperator>())).ok());
+      fixture.Start(PluginServer(TestMetadata()).Add(std::make_shared<StatusOnlyOperator>())).ok());
   auto channel = fixture.NewChannel();
   EXPECT_THAT(IdentityCapabilities(channel), ElementsAre(ServiceType::TYPE_OPERATOR_SERVICE));
 
@@ -627,7 +627,7 @@ TEST(PluginServerTest, StaleSocketIsReplaced) {
 TEST(PluginServerTest, ManyConnectionsWithCallsInFlight) {
   UnixServer fixture;
   auto wal_plugin = std::make_shared<WalAndRestore>();
-  ASSERT_TRUE(fixture.Start(PluginServer(TestMetadata()).add(wal_plugin)).ok());
+  ASSERT_TRUE(fixture.Start(PluginServer(TestMetadata()).Add(wal_plugin)).ok());
   std::vector<std::future<int>> clients;
   for (int c = 0; c < 5; ++c) {
     clients.push_back(std::async(std::launch::async, [&] {

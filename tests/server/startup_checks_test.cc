@@ -68,7 +68,7 @@ std::string StartError(PluginServer server) {
 
 PluginServer WithStatus(PluginMetadata metadata = TestMetadata()) {
   PluginServer server(std::move(metadata));
-  server.add(std::make_shared<StatusOnlyOperator>());
+  server.Add(std::make_shared<StatusOnlyOperator>());
   return server;
 }
 
@@ -77,49 +77,49 @@ TEST(StartupChecks, NoServiceAtAll) {
 }
 
 TEST(StartupChecks, ServiceThatOverridesNothing) {
-  EXPECT_THAT(StartError(PluginServer(TestMetadata()).add(std::make_shared<OverridesNothing>())),
+  EXPECT_THAT(StartError(PluginServer(TestMetadata()).Add(std::make_shared<OverridesNothing>())),
               AllOf(HasSubstr("WalService was added but overrides none of its RPCs"),
                     HasSubstr("Archive, Restore, Status, SetFirstRequired")));
 }
 
 TEST(StartupChecks, MetricsNeedBothDefineAndCollect) {
-  EXPECT_THAT(StartError(PluginServer(TestMetadata()).add(std::make_shared<DefineOnly>())),
+  EXPECT_THAT(StartError(PluginServer(TestMetadata()).Add(std::make_shared<DefineOnly>())),
               HasSubstr("MetricsService overrides Define but not Collect"));
 }
 
 TEST(StartupChecks, LifecycleSubscriptionsMustBeDeclared) {
-  EXPECT_THAT(StartError(PluginServer(TestMetadata()).add(std::make_shared<NoSubscriptions>())),
+  EXPECT_THAT(StartError(PluginServer(TestMetadata()).Add(std::make_shared<NoSubscriptions>())),
               HasSubstr("Subscriptions() is empty"));
   const std::string bad =
-      StartError(PluginServer(TestMetadata()).add(std::make_shared<BadSubscriptions>()));
+      StartError(PluginServer(TestMetadata()).Add(std::make_shared<BadSubscriptions>()));
   EXPECT_THAT(bad, HasSubstr("Subscriptions()[0] has no kind"));
   EXPECT_THAT(bad, HasSubstr("Subscriptions()[1] (Pod) lists no operations"));
   EXPECT_THAT(
-      StartError(PluginServer(TestMetadata()).add(std::make_shared<ThrowingSubscriptions>())),
+      StartError(PluginServer(TestMetadata()).Add(std::make_shared<ThrowingSubscriptions>())),
       HasSubstr("Subscriptions() threw: no config"));
 }
 
 TEST(StartupChecks, ReconcilerKindsMustBeDeclared) {
-  EXPECT_THAT(StartError(PluginServer(TestMetadata()).add(std::make_shared<NoKinds>())),
+  EXPECT_THAT(StartError(PluginServer(TestMetadata()).Add(std::make_shared<NoKinds>())),
               HasSubstr("HookedKinds() is empty"));
 }
 
 TEST(StartupChecks, ServiceAddedTwice) {
   EXPECT_THAT(StartError(PluginServer(TestMetadata())
-                             .add(std::make_shared<StatusOnlyOperator>())
-                             .add(std::make_shared<FullOperator>())),
+                             .Add(std::make_shared<StatusOnlyOperator>())
+                             .Add(std::make_shared<FullOperator>())),
               HasSubstr("OperatorService was added 2 times"));
 }
 
 TEST(StartupChecks, NullService) {
-  EXPECT_THAT(StartError(PluginServer(TestMetadata()).add(std::shared_ptr<FullOperator>())),
+  EXPECT_THAT(StartError(PluginServer(TestMetadata()).Add(std::shared_ptr<FullOperator>())),
               HasSubstr("a null OperatorService was added"));
 }
 
 TEST(StartupChecks, EveryProblemIsListedAtOnce) {
   const std::string error = StartError(PluginServer(TestMetadata())
-                                           .add(std::make_shared<OverridesNothing>())
-                                           .add(std::make_shared<DefineOnly>()));
+                                           .Add(std::make_shared<OverridesNothing>())
+                                           .Add(std::make_shared<DefineOnly>()));
   EXPECT_THAT(error, AllOf(HasSubstr("WalService"), HasSubstr("MetricsService")));
 }
 
@@ -147,7 +147,7 @@ TEST(StartupChecks, VersionIsRequired) {
 
 TEST(StartupChecks, IdentityThatThrows) {
   PluginServer server(std::make_shared<ThrowingIdentity>());
-  server.add(std::make_shared<StatusOnlyOperator>());
+  server.Add(std::make_shared<StatusOnlyOperator>());
   EXPECT_THAT(StartError(std::move(server)), HasSubstr("Metadata() threw: metadata unavailable"));
 }
 

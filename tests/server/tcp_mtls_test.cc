@@ -42,7 +42,7 @@ class TcpServer {
   ~TcpServer() { server_.Shutdown(absl::Seconds(1)); }
 
   absl::Status Start() {
-    server_.add(std::make_shared<testing_plugins::StatusOnlyOperator>());
+    server_.Add(std::make_shared<testing_plugins::StatusOnlyOperator>());
     cnpgi::ServerOptions options;
     options.server_address = "127.0.0.1:0";
     options.server_cert = server_secret_.path("tls.crt").string();
@@ -183,7 +183,7 @@ TEST(TcpMutualTls, BadCertificateFilesAreAStartupError) {
   const Certificate client = MakeClientCertificate();
   const PemFiles client_files = WritePemFiles(dir.path(), "client", client);
   PluginServer server(testing_plugins::TestMetadata());
-  server.add(std::make_shared<testing_plugins::StatusOnlyOperator>());
+  server.Add(std::make_shared<testing_plugins::StatusOnlyOperator>());
   cnpgi::ServerOptions options;
   options.server_address = "127.0.0.1:0";
   options.server_cert = (dir / "garbage.crt").string();

@@ -33,7 +33,7 @@ class SleepyBackup final : public cnpgi::BackupService {
 
 int main(int argc, char** argv) {
   return cnpgi::PluginServer(cnpgi::testing_plugins::TestMetadata())
-      .add(std::make_shared<SleepyBackup>())
-      .add(std::make_shared<cnpgi::testing_plugins::StatusOnlyOperator>())
-      .run(argc, argv);
+      .Add(std::make_shared<SleepyBackup>())
+      .Add(std::make_shared<cnpgi::testing_plugins::StatusOnlyOperator>())
+      .Run(argc, argv);
 }

@@ -1,4 +1,4 @@
-// Applies every patch of a corpus with cnpgi::testing::ApplyJsonPatch and
+// Applies every patch of a corpus with cnpgi::test::ApplyJsonPatch and
 // prints what happened, for tests/go's oracle to compare with
 // evanphx/json-patch, the operator's library:
 //
@@ -31,7 +31,7 @@ int main(int argc, char** argv) {
   for (const nlohmann::json& c : *corpus) {
     nlohmann::json result = {{"name", c.value("name", "")}};
     absl::StatusOr<nlohmann::json> applied =
-        cnpgi::testing::ApplyJsonPatch(c.value("doc", nlohmann::json()), c.value("patch", ""));
+        cnpgi::test::ApplyJsonPatch(c.value("doc", nlohmann::json()), c.value("patch", ""));
     result["ok"] = applied.ok();
     if (applied.ok()) {
       result["result"] = *applied;

@@ -13,7 +13,7 @@
 namespace cnpgi::testing_test {
 namespace {
 
-namespace ct = ::cnpgi::testing;
+namespace ct = ::cnpgi::test;
 using ::testing::HasSubstr;
 using Json = nlohmann::json;
 

@@ -15,7 +15,7 @@
 namespace cnpgi::testing_test {
 namespace {
 
-namespace ct = ::cnpgi::testing;
+namespace ct = ::cnpgi::test;
 using conformance_test::kGoodPluginName;
 using conformance_test::MakeGoodPlugin;
 using ct::HasAnnotation;
@@ -205,7 +205,7 @@ class StatusOnly final : public OperatorService {
 
 TEST(PluginKit, UnadvertisedCallsAreRefusedUnlessUnchecked) {
   auto kit = ct::PluginKit::Start(
-      PluginServer(conformance_test::GoodMetadata()).add(std::make_shared<StatusOnly>()));
+      PluginServer(conformance_test::GoodMetadata()).Add(std::make_shared<StatusOnly>()));
   ASSERT_THAT(kit, IsOk());
   EXPECT_THAT(kit->client().SetStatusInCluster(kit->cluster()),
               IsOkAndHolds(::testing::Eq(std::nullopt)));
@@ -223,7 +223,7 @@ TEST(PluginKit, UnadvertisedCallsAreRefusedUnlessUnchecked) {
 TEST(PluginKit, ARefusedStartSaysWhy) {
   PluginMetadata bad = conformance_test::GoodMetadata();
   bad.name = "Not A Name";
-  auto kit = ct::PluginKit::Start(PluginServer(bad).add(std::make_shared<StatusOnly>()));
+  auto kit = ct::PluginKit::Start(PluginServer(bad).Add(std::make_shared<StatusOnly>()));
   EXPECT_THAT(kit, StatusIs(absl::StatusCode::kInvalidArgument,
                             HasSubstr("the plugin server did not start: plugin metadata")));
 }
@@ -251,7 +251,7 @@ class EndlessBackup final : public BackupService {
 
 TEST(PluginKit, EveryCallHasADeadline) {
   auto kit = ct::PluginKit::Start(
-      PluginServer(conformance_test::GoodMetadata()).add(std::make_shared<EndlessBackup>()));
+      PluginServer(conformance_test::GoodMetadata()).Add(std::make_shared<EndlessBackup>()));
   ASSERT_THAT(kit, IsOk());
   const auto start = std::chrono::steady_clock::now();
   auto result =

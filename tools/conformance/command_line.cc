@@ -13,7 +13,7 @@
 namespace cnpgi::conformance_tool {
 namespace {
 
-using testing::ConformanceOptions;
+using test::ConformanceOptions;
 
 absl::Status Bad(const std::string& message) { return absl::InvalidArgumentError(message); }
 
@@ -196,7 +196,7 @@ absl::StatusOr<CommandLine> ParseCommandLine(const std::vector<std::string>& arg
   if (config) {
     auto text = ReadFile("--config", *config);
     if (!text.ok()) return text.status();
-    if (absl::Status s = testing::ApplyConformanceConfig(*text, o); !s.ok()) {
+    if (absl::Status s = test::ApplyConformanceConfig(*text, o); !s.ok()) {
       return Bad("--config " + *config + ": " + std::string(s.message()));
     }
   }
@@ -209,10 +209,10 @@ absl::StatusOr<CommandLine> ParseCommandLine(const std::vector<std::string>& arg
   if (strict) o.strict = true;
   if (!only.empty()) o.only = only;
   for (auto& s : skip) o.skip.push_back(s);
-  if (absl::Status s = testing::ValidateCheckSelection(o.only); !s.ok()) {
+  if (absl::Status s = test::ValidateCheckSelection(o.only); !s.ok()) {
     return Bad("--check: " + std::string(s.message()));
   }
-  if (absl::Status s = testing::ValidateCheckSelection(o.skip); !s.ok()) {
+  if (absl::Status s = test::ValidateCheckSelection(o.skip); !s.ok()) {
     return Bad("--skip: " + std::string(s.message()));
   }
 
@@ -226,7 +226,7 @@ absl::StatusOr<CommandLine> ParseCommandLine(const std::vector<std::string>& arg
           "--client-cert, --client-key, --server-cert and --server-name go with --address "
           "(a Unix socket is plaintext)");
     }
-    o.endpoint = testing::Endpoint::Unix(*socket);
+    o.endpoint = test::Endpoint::Unix(*socket);
     return cl;
   }
   std::vector<std::string> missing;
@@ -237,16 +237,16 @@ absl::StatusOr<CommandLine> ParseCommandLine(const std::vector<std::string>& arg
     return Bad("--address needs " + absl::StrJoin(missing, ", ") +
                " (the operator connects with mutual TLS)");
   }
-  auto tls = testing::TlsCredentials::FromFiles(*client_cert, *client_key, *server_cert,
-                                                server_name.value_or(""));
+  auto tls = test::TlsCredentials::FromFiles(*client_cert, *client_key, *server_cert,
+                                             server_name.value_or(""));
   if (!tls.ok()) return Bad(std::string(tls.status().message()));
-  o.endpoint = testing::Endpoint::Tcp(*address, *std::move(tls));
+  o.endpoint = test::Endpoint::Tcp(*address, *std::move(tls));
   return cl;
 }
 
 std::string Usage(const std::string& program) {
   std::string checks;
-  for (const auto& c : testing::ConformanceChecks()) {
+  for (const auto& c : test::ConformanceChecks()) {
     std::string name = c.name;
     if (name.size() < 30) name.resize(30, ' ');
     checks += "  " + name + " " + c.description + "\n";

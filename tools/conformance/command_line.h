@@ -13,7 +13,7 @@ namespace cnpgi::conformance_tool {
 struct CommandLine {
   enum class Action { kRun, kHelp, kVersion, kList };
   Action action = Action::kRun;
-  testing::ConformanceOptions options;
+  test::ConformanceOptions options;
   std::string junit_file;  // --junit
   std::string replay_dir;  // --replay: replay recorded calls instead of checking
 };

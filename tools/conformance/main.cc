@@ -43,25 +43,25 @@ void StartWatchdog(absl::Duration timeout) {
 
 // --replay DIR: the recorded calls sent again, the answers compared
 // (docs/testing.md, "Record in a cluster, replay in tests").
-int Replay(const std::string& program, const cnpgi::testing::ConformanceOptions& options,
+int Replay(const std::string& program, const cnpgi::test::ConformanceOptions& options,
            const std::string& dir) {
-  auto calls = cnpgi::testing::LoadRecording(dir);
+  auto calls = cnpgi::test::LoadRecording(dir);
   if (!calls.ok()) {
     std::cerr << program << ": --replay: " << calls.status().message() << "\n";
     return kUsageOrConnection;
   }
-  cnpgi::testing::ClientOptions client_options;
+  cnpgi::test::ClientOptions client_options;
   client_options.call_timeout = options.call_timeout;
   client_options.deadline = absl::Now() + options.timeout;
   client_options.require_advertised = false;
-  auto client = cnpgi::testing::PluginClient::Open(options.endpoint, client_options);
+  auto client = cnpgi::test::PluginClient::Open(options.endpoint, client_options);
   if (!client.ok()) {
     std::cerr << program << ": " << client.status().message() << "\n";
     return kUsageOrConnection;
   }
   std::cout << program << ": replaying " << calls->size() << " recorded calls from " << dir
             << " against " << options.endpoint.Describe() << "\n";
-  const cnpgi::testing::ReplayReport report = cnpgi::testing::Replay(*client, *calls);
+  const cnpgi::test::ReplayReport report = cnpgi::test::Replay(*client, *calls);
   std::cout << report.Describe() << "\n" << std::flush;
   return report.ok() ? kAllPassed : kSomeFailed;
 }
@@ -91,7 +91,7 @@ int main(int argc, char** argv) {
                 << ")\n";
       return kAllPassed;
     case cnpgi::conformance_tool::CommandLine::Action::kList:
-      for (const auto& c : cnpgi::testing::ConformanceChecks()) {
+      for (const auto& c : cnpgi::test::ConformanceChecks()) {
         std::cout << c.name << "\t" << c.description << "\n";
       }
       return kAllPassed;
@@ -99,13 +99,13 @@ int main(int argc, char** argv) {
       break;
   }
 
-  const cnpgi::testing::ConformanceOptions& options = cl->options;
+  const cnpgi::test::ConformanceOptions& options = cl->options;
   StartWatchdog(options.timeout);
   if (!cl->replay_dir.empty()) return Replay(program, options, cl->replay_dir);
   std::cout << program << ": checking " << options.endpoint.Describe() << "\n" << std::flush;
-  absl::StatusOr<cnpgi::testing::ConformanceReport> report =
-      cnpgi::testing::RunConformance(options, [](const cnpgi::testing::CheckResult& result) {
-        std::cout << cnpgi::testing::FormatCheckResult(result) << "\n" << std::flush;
+  absl::StatusOr<cnpgi::test::ConformanceReport> report =
+      cnpgi::test::RunConformance(options, [](const cnpgi::test::CheckResult& result) {
+        std::cout << cnpgi::test::FormatCheckResult(result) << "\n" << std::flush;
       });
   if (!report.ok()) {
     std::cerr << program << ": " << report.status().message() << "\n";

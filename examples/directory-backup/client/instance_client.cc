@@ -10,7 +10,7 @@
 // Like the instance manager, every run is a fresh process that connects to
 // the plugin's Unix socket, does the operator's handshake (GetPluginMetadata,
 // GetPluginCapabilities, the GetCapabilities of every advertised service,
-// Probe; cnpgi::testing::PluginClient does it) and makes one call:
+// Probe; cnpgi::test::PluginClient does it) and makes one call:
 //  - archive: WAL Archive with the Cluster JSON, the absolute path of the
 //    file (PostgreSQL passes %p relative to the data directory, its working
 //    directory) and check_empty_wal_archive = whether the data directory
@@ -187,10 +187,10 @@ int main(int argc, char** argv) {
   // GetPluginCapabilities, the GetCapabilities of each advertised service,
   // Probe), each call with a deadline. The calls of the handshake must be
   // quick; the call itself gets --timeout.
-  cnpgi::testing::ClientOptions options;
+  cnpgi::test::ClientOptions options;
   options.call_timeout = absl::Seconds(10);
-  absl::StatusOr<cnpgi::testing::PluginClient> client =
-      cnpgi::testing::PluginClient::Connect(cnpgi::testing::Endpoint::Unix(o.socket), options);
+  absl::StatusOr<cnpgi::test::PluginClient> client =
+      cnpgi::test::PluginClient::Connect(cnpgi::test::Endpoint::Unix(o.socket), options);
   if (!client.ok()) return fail(Describe(client.status()));
   // The operator names a socket plugin after its file and looks it up by its
   // metadata name: they must agree.
@@ -199,8 +199,8 @@ int main(int argc, char** argv) {
     return fail("the socket " + o.socket + " serves a plugin named \"" + name +
                 "\"; the socket file must be named after the plugin");
   }
-  const cnpgi::testing::PluginClient call = client->WithTimeout(absl::Seconds(o.timeout_seconds));
-  const cnpgi::testing::Document cluster_json = cnpgi::testing::Document::Raw(*cluster);
+  const cnpgi::test::PluginClient call = client->WithTimeout(absl::Seconds(o.timeout_seconds));
+  const cnpgi::test::Document cluster_json = cnpgi::test::Document::Raw(*cluster);
 
   // Absolute paths, as the instance manager sends them: PostgreSQL passes
   // %p relative to the data directory, which is its working directory. The
@@ -236,7 +236,7 @@ int main(int argc, char** argv) {
       }
     }
     absl::StatusOr<cnpgi::backup::v1::BackupResult> result =
-        call.Backup(cluster_json, cnpgi::testing::Document::Raw(*backup), parameters);
+        call.Backup(cluster_json, cnpgi::test::Document::Raw(*backup), parameters);
     if (!result.ok()) return fail(Describe(result.status()));
     std::string json;
     google::protobuf::util::JsonPrintOptions print;

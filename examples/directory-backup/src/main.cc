@@ -65,5 +65,5 @@ int main(int argc, char** argv) {
   std::vector<char*> args(argv, argv + argc);
   args.erase(args.begin() + 1);
   return directory_backup::MakeServer(*role, directory_backup::Environment::FromProcess())
-      .run(static_cast<int>(args.size()), args.data());
+      .Run(static_cast<int>(args.size()), args.data());
 }

@@ -187,11 +187,13 @@ absl::Status SidecarInjector::OnLifecycle(cnpgi::CallContext& ctx, const cnpgi::
                     [&](const json& v) { return v.is_object() && v.value("name", "") == name; })) {
       continue;
     }
-    absl::StatusOr<json*> spec = object.Edit(*spec_pointer);
-    if (!spec.ok()) return spec.status();
-    json& list = (**spec)["volumes"];
-    if (!list.is_array()) list = json::array();
-    list.push_back({{"name", name}, {"persistentVolumeClaim", {{"claimName", volumes[i].claim}}}});
+    absl::Status edited = object.Edit(*spec_pointer, [&](json& spec) {
+      json& list = spec["volumes"];
+      if (!list.is_array()) list = json::array();
+      list.push_back(
+          {{"name", name}, {"persistentVolumeClaim", {{"claimName", volumes[i].claim}}}});
+    });
+    if (!edited.ok()) return edited;
   }
   return absl::OkStatus();
 }

@@ -64,19 +64,19 @@ cnpgi::PluginServer MakeServer(Role role, const Environment& environment) {
   cnpgi::PluginServer server(Metadata());
   switch (role) {
     case Role::kOperator:
-      server.add(std::make_shared<StoreOperatorService>())
-          .add(std::make_shared<SidecarInjector>(environment))
+      server.Add(std::make_shared<StoreOperatorService>())
+          .Add(std::make_shared<SidecarInjector>(environment))
           // The instance manager loads the plugin for metrics.
-          .declare({.instance_pods = true});
+          .Declare({.instance_pods = true});
       break;
     case Role::kInstance:
-      server.add(std::make_shared<StoreWalService>())
-          .add(std::make_shared<StoreBackupService>(environment))
-          .add(std::make_shared<StoreMetricsService>());
+      server.Add(std::make_shared<StoreWalService>())
+          .Add(std::make_shared<StoreBackupService>(environment))
+          .Add(std::make_shared<StoreMetricsService>());
       break;
     case Role::kRestore:
-      server.add(std::make_shared<StoreRecoveryService>(environment))
-          .add(std::make_shared<StoreWalService>());
+      server.Add(std::make_shared<StoreRecoveryService>(environment))
+          .Add(std::make_shared<StoreWalService>());
       break;
   }
   return server;

@@ -1,5 +1,5 @@
 // The instance sidecar as the instance manager reaches it: the plugin serves
-// on a Unix socket in-process (cnpgi::testing::PluginKit) and an
+// on a Unix socket in-process (cnpgi::test::PluginKit) and an
 // operator-like client does the handshake, then WAL, Backup and Metrics
 // calls with the fixture Cluster, whose spec.plugins entry points at a
 // temporary store. Backups of a real PostgreSQL are in postgres_e2e.sh;
@@ -19,8 +19,8 @@ namespace directory_backup {
 namespace {
 
 namespace fs = std::filesystem;
-using cnpgi::testing::IsOk;
-using cnpgi::testing::StatusIs;
+using cnpgi::test::IsOk;
+using cnpgi::test::StatusIs;
 using nlohmann::json;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
@@ -30,13 +30,13 @@ using ::testing::UnorderedElementsAre;
 
 constexpr char kSegment[] = "000000010000000000000007";
 
-class InstanceTest : public cnpgi::testing::PluginTest {
+class InstanceTest : public cnpgi::test::PluginTest {
  protected:
   InstanceTest() { fs::create_directories(pg_wal()); }
 
   cnpgi::PluginServer MakePlugin() override { return MakeServer(Role::kInstance, Environment{}); }
-  cnpgi::testing::KitOptions MakeKitOptions() override {
-    cnpgi::testing::KitOptions options;
+  cnpgi::test::KitOptions MakeKitOptions() override {
+    cnpgi::test::KitOptions options;
     options.client.plugin_parameters = {{"destination", destination().native()}};
     return options;
   }
@@ -63,7 +63,7 @@ class InstanceTest : public cnpgi::testing::PluginTest {
 };
 
 TEST_F(InstanceTest, AdvertisesWalBackupAndMetrics) {
-  const cnpgi::testing::HandshakeResult& h = client().handshake();
+  const cnpgi::test::HandshakeResult& h = client().handshake();
   ASSERT_TRUE(h.complete);
   EXPECT_EQ(h.name(), kPluginName);
   EXPECT_THAT(h.IdentityCapabilityNames(),

@@ -16,11 +16,11 @@ namespace {
 
 namespace fs = std::filesystem;
 using cnpgi::LifecycleOperation;
-using cnpgi::testing::HasInitContainer;
-using cnpgi::testing::HasVolume;
-using cnpgi::testing::IsOk;
-using cnpgi::testing::StatusIs;
-using cnpgi::testing::Unchanged;
+using cnpgi::test::HasInitContainer;
+using cnpgi::test::HasVolume;
+using cnpgi::test::IsOk;
+using cnpgi::test::StatusIs;
+using cnpgi::test::Unchanged;
 using nlohmann::json;
 using ::testing::Contains;
 using ::testing::Eq;
@@ -29,15 +29,15 @@ using ::testing::Not;
 
 constexpr char kImage[] = "registry.example.com/directory-backup:0.2.0";
 
-class OperatorTest : public cnpgi::testing::PluginTest {
+class OperatorTest : public cnpgi::test::PluginTest {
  protected:
   cnpgi::PluginServer MakePlugin() override {
     Environment environment;
     environment.sidecar_image = kImage;
     return MakeServer(Role::kOperator, environment);
   }
-  cnpgi::testing::KitOptions MakeKitOptions() override {
-    cnpgi::testing::KitOptions options;
+  cnpgi::test::KitOptions MakeKitOptions() override {
+    cnpgi::test::KitOptions options;
     options.client.plugin_parameters = {{"destination", destination().native()},
                                         {"volumeClaim", "pg-backups"}};
     return options;
@@ -45,7 +45,7 @@ class OperatorTest : public cnpgi::testing::PluginTest {
   fs::path destination() const { return tmp_.path() / "backups"; }
 
   // The sidecar in a patched object (Pod or Job), or null.
-  static json Sidecar(const cnpgi::testing::PatchedObject& object) {
+  static json Sidecar(const cnpgi::test::PatchedObject& object) {
     const json* sidecar = object.FindInitContainer(std::string(kSidecarName));
     return sidecar == nullptr ? json() : *sidecar;
   }
@@ -54,14 +54,14 @@ class OperatorTest : public cnpgi::testing::PluginTest {
 };
 
 TEST_F(OperatorTest, AdvertisesValidationStatusLifecycleAndInstanceInjection) {
-  const cnpgi::testing::HandshakeResult& h = client().handshake();
+  const cnpgi::test::HandshakeResult& h = client().handshake();
   ASSERT_TRUE(h.complete);
-  EXPECT_TRUE(h.Advertises(cnpgi::testing::Rpc::kSetStatusInCluster));
-  EXPECT_TRUE(h.Advertises(cnpgi::testing::Rpc::kValidateClusterCreate));
-  EXPECT_TRUE(h.Advertises(cnpgi::testing::Rpc::kLifecycleHook));
+  EXPECT_TRUE(h.Advertises(cnpgi::test::Rpc::kSetStatusInCluster));
+  EXPECT_TRUE(h.Advertises(cnpgi::test::Rpc::kValidateClusterCreate));
+  EXPECT_TRUE(h.Advertises(cnpgi::test::Rpc::kLifecycleHook));
   EXPECT_TRUE(h.DeclaresInstanceSidecarInjection());
   EXPECT_FALSE(h.DeclaresJobSidecarInjection());
-  EXPECT_FALSE(h.Advertises(cnpgi::testing::Service::kWal));
+  EXPECT_FALSE(h.Advertises(cnpgi::test::Service::kWal));
 }
 
 TEST_F(OperatorTest, InstancePodsGetTheInstanceSidecar) {
@@ -158,13 +158,13 @@ TEST_F(OperatorTest, TheStoreCannotMoveOnceTheClusterExists) {
   ASSERT_EQ(errors->size(), 1u);
   EXPECT_THAT((*errors)[0].message, HasSubstr("the store cannot move"));
   EXPECT_THAT(client().ValidateClusterChange(kit().cluster(), kit().cluster()),
-              cnpgi::testing::IsOkAndHolds(::testing::IsEmpty()));
+              cnpgi::test::IsOkAndHolds(::testing::IsEmpty()));
 }
 
 TEST_F(OperatorTest, TheStatusDescribesTheStoreWhenItIsVisible) {
   // Not mounted here: nothing to say.
   EXPECT_THAT(client().SetStatusInCluster(kit().cluster()),
-              cnpgi::testing::IsOkAndHolds(Eq(std::nullopt)));
+              cnpgi::test::IsOkAndHolds(Eq(std::nullopt)));
 
   testing::MakeFakePgdata(tmp_.path() / "pgdata");
   auto backup = testing::MakeBackup(destination() / "pg-orders", tmp_.path() / "pgdata", 1700000000,
@@ -182,7 +182,7 @@ TEST_F(OperatorTest, TheStatusDescribesTheStoreWhenItIsVisible) {
   for (json& entry : cluster["status"]["pluginStatus"]) {
     if (entry["name"] == kPluginName) entry["status"] = (*status)->dump();
   }
-  EXPECT_THAT(client().SetStatusInCluster(cluster), cnpgi::testing::IsOkAndHolds(Eq(std::nullopt)));
+  EXPECT_THAT(client().SetStatusInCluster(cluster), cnpgi::test::IsOkAndHolds(Eq(std::nullopt)));
 }
 
 class OperatorWithoutImageTest : public OperatorTest {

@@ -18,14 +18,14 @@ namespace directory_backup {
 namespace {
 
 namespace fs = std::filesystem;
-using cnpgi::testing::IsOk;
-using cnpgi::testing::StatusIs;
+using cnpgi::test::IsOk;
+using cnpgi::test::StatusIs;
 using nlohmann::json;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using testing::ReadWholeFile;
 
-class RecoveryTest : public cnpgi::testing::PluginTest {
+class RecoveryTest : public cnpgi::test::PluginTest {
  protected:
   RecoveryTest() { testing::MakeFakePgdata(source_pgdata()); }
 
@@ -34,8 +34,8 @@ class RecoveryTest : public cnpgi::testing::PluginTest {
     environment.pgdata = pgdata();
     return MakeServer(Role::kRestore, environment);
   }
-  cnpgi::testing::KitOptions MakeKitOptions() override {
-    cnpgi::testing::KitOptions options;
+  cnpgi::test::KitOptions MakeKitOptions() override {
+    cnpgi::test::KitOptions options;
     options.client.plugin_parameters = {{"destination", destination().native()}};
     return options;
   }

@@ -260,7 +260,7 @@ cnpgi::PluginMetadata Metadata() {
 
 cnpgi::PluginServer MakeServer() {
   cnpgi::PluginServer server(Metadata());
-  server.add(std::make_shared<HelloOperator>()).add(std::make_shared<HelloLifecycle>());
+  server.Add(std::make_shared<HelloOperator>()).Add(std::make_shared<HelloLifecycle>());
   return server;
 }
 

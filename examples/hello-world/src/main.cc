@@ -18,5 +18,5 @@ int main(int argc, char** argv) {
   // and drop it, as the Go binary's command dispatcher would.
   std::vector<char*> args(argv, argv + argc);
   if (args.size() > 1 && std::string_view(args[1]) == "plugin") args.erase(args.begin() + 1);
-  return hello_world::MakeServer().run(static_cast<int>(args.size()), args.data());
+  return hello_world::MakeServer().Run(static_cast<int>(args.size()), args.data());
 }

@@ -1,5 +1,5 @@
 // The hello-world plugin driven the way the operator drives it: the server
-// runs in-process on a Unix socket (cnpgi::testing::PluginKit) and an
+// runs in-process on a Unix socket (cnpgi::test::PluginKit) and an
 // operator-like client does the handshake and sends the fixture Cluster and
 // Pod, with this plugin configured in spec.plugins.
 #include "hello_world.h"
@@ -15,15 +15,15 @@ namespace hello_world {
 namespace {
 
 using cnpgi::LifecycleOperation;
-using cnpgi::testing::HasAnnotation;
-using cnpgi::testing::HasInitContainer;
-using cnpgi::testing::HasLabel;
-using cnpgi::testing::HasVolume;
-using cnpgi::testing::IsOk;
-using cnpgi::testing::IsOkAndHolds;
-using cnpgi::testing::JsonAt;
-using cnpgi::testing::StatusIs;
-using cnpgi::testing::Unchanged;
+using cnpgi::test::HasAnnotation;
+using cnpgi::test::HasInitContainer;
+using cnpgi::test::HasLabel;
+using cnpgi::test::HasVolume;
+using cnpgi::test::IsOk;
+using cnpgi::test::IsOkAndHolds;
+using cnpgi::test::JsonAt;
+using cnpgi::test::StatusIs;
+using cnpgi::test::Unchanged;
 using nlohmann::json;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
@@ -33,11 +33,11 @@ using ::testing::SizeIs;
 constexpr char kTeamLabels[] = R"({"team":"payments","tier":"db"})";
 constexpr char kOwnerAnnotations[] = R"({"example.com/owner":"dba@example.com"})";
 
-class HelloWorldTest : public cnpgi::testing::PluginTest {
+class HelloWorldTest : public cnpgi::test::PluginTest {
  protected:
   cnpgi::PluginServer MakePlugin() override { return MakeServer(); }
-  cnpgi::testing::KitOptions MakeKitOptions() override {
-    cnpgi::testing::KitOptions options;
+  cnpgi::test::KitOptions MakeKitOptions() override {
+    cnpgi::test::KitOptions options;
     options.client.plugin_parameters = {{"labels", kTeamLabels},
                                         {"annotations", kOwnerAnnotations}};
     return options;
@@ -61,7 +61,7 @@ class HelloWorldTest : public cnpgi::testing::PluginTest {
 };
 
 TEST_F(HelloWorldTest, AdvertisesWhatAnOperatorFacingPluginServes) {
-  const cnpgi::testing::HandshakeResult& h = client().handshake();
+  const cnpgi::test::HandshakeResult& h = client().handshake();
   ASSERT_TRUE(h.complete);
   EXPECT_EQ(h.name(), kPluginName);
   EXPECT_THAT(h.IdentityCapabilityNames(),
@@ -76,7 +76,7 @@ TEST_F(HelloWorldTest, AdvertisesWhatAnOperatorFacingPluginServes) {
   // No gRPC server in the instance Pods: the instance manager must not look
   // for one.
   EXPECT_FALSE(h.DeclaresInstanceSidecarInjection());
-  EXPECT_FALSE(h.Advertises(cnpgi::testing::Service::kWal));
+  EXPECT_FALSE(h.Advertises(cnpgi::test::Service::kWal));
 }
 
 TEST_F(HelloWorldTest, ValidConfigurationHasNoErrors) {

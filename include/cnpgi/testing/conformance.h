@@ -2,10 +2,10 @@
 // any running CNPG-I plugin (written in any language) and get one verdict per
 // check, each failure with the reason.
 //
-//   cnpgi::testing::ConformanceOptions options;
-//   options.endpoint = cnpgi::testing::Endpoint::Unix("/plugins/example.cnpgi.io");
-//   absl::StatusOr<cnpgi::testing::ConformanceReport> report =
-//       cnpgi::testing::RunConformance(options);
+//   cnpgi::test::ConformanceOptions options;
+//   options.endpoint = cnpgi::test::Endpoint::Unix("/plugins/example.cnpgi.io");
+//   absl::StatusOr<cnpgi::test::ConformanceReport> report =
+//       cnpgi::test::RunConformance(options);
 //   if (!report.ok()) ...               // could not talk to the plugin at all
 //   for (const auto& r : report->results) std::cout << FormatCheckResult(r) << "\n";
 //
@@ -29,7 +29,7 @@
 #include "absl/time/time.h"
 #include "cnpgi/testing/plugin_client.h"
 
-namespace cnpgi::testing {
+namespace cnpgi::test {
 
 // FAIL only where CloudNativePG would fail, mishandle or misbehave with the
 // plugin's answer; WARN for a practice the operator tolerates (the reason is
@@ -161,6 +161,6 @@ absl::StatusOr<ConformanceReport> RunConformance(
     const ConformanceOptions& options,
     const std::function<void(const CheckResult&)>& on_result = nullptr);
 
-}  // namespace cnpgi::testing
+}  // namespace cnpgi::test
 
 #endif  // CNPGI_TESTING_CONFORMANCE_H_

@@ -9,7 +9,7 @@
 // and set as the Backup's spec.pluginConfiguration.name, which is where a
 // plugin looks for its own configuration.
 //
-//   cnpgi::testing::Fixtures fixtures("example.cnpgi.io", {{"bucket", "b1"}});
+//   cnpgi::test::Fixtures fixtures("example.cnpgi.io", {{"bucket", "b1"}});
 //   nlohmann::json cluster = fixtures.cluster();
 //   cluster["spec"]["instances"] = 1;   // tweak freely: each call returns a copy
 #ifndef CNPGI_TESTING_FIXTURES_H_
@@ -22,7 +22,7 @@
 
 #include <nlohmann/json.hpp>
 
-namespace cnpgi::testing {
+namespace cnpgi::test {
 
 class Fixtures {
  public:
@@ -95,6 +95,6 @@ class Fixtures {
   std::vector<std::string> restore_job_capabilities_;
 };
 
-}  // namespace cnpgi::testing
+}  // namespace cnpgi::test
 
 #endif  // CNPGI_TESTING_FIXTURES_H_

@@ -3,21 +3,22 @@
 //
 //   #include <cnpgi/testing/gtest.h>
 //
-//   class HelloTest : public cnpgi::testing::PluginTest {
+//   class HelloTest : public cnpgi::test::PluginTest {
 //     cnpgi::PluginServer MakePlugin() override {
-//       return cnpgi::PluginServer(kMetadata).add(std::make_shared<HelloLifecycle>());
+//       return cnpgi::PluginServer(kMetadata).Add(std::make_shared<HelloLifecycle>());
 //     }
 //   };
 //
 //   TEST_F(HelloTest, EvaluateAddsTheLabel) {
 //     auto pod = client().LifecycleHook(cnpgi::LifecycleOperation::kEvaluate,
 //                                       kit().cluster(), kit().pod());
-//     EXPECT_THAT(pod, cnpgi::testing::HasLabel("hello", "world"));
+//     EXPECT_THAT(pod, cnpgi::test::HasLabel("hello", "world"));
 //   }
 //
-// Naming: inside `namespace cnpgi` (or after `using namespace cnpgi;`) an
-// unqualified `testing::` is ambiguous between GoogleTest's ::testing and
-// cnpgi::testing; write ::testing:: for GoogleTest there.
+// Naming: the kit's namespace is cnpgi::test (the headers are under
+// cnpgi/testing/ and the CMake target is cnpgi::testing), so that
+// `testing::` stays GoogleTest's in a test file, even inside
+// `namespace cnpgi` or after `using namespace cnpgi;`.
 #ifndef CNPGI_TESTING_GTEST_H_
 #define CNPGI_TESTING_GTEST_H_
 
@@ -32,7 +33,7 @@
 #include "absl/status/statusor.h"
 #include "cnpgi/testing/plugin_kit.h"
 
-namespace cnpgi::testing {
+namespace cnpgi::test {
 namespace gtest_internal {
 
 inline const absl::Status& StatusOf(const absl::Status& status) { return status; }
@@ -189,12 +190,12 @@ class PluginTest : public ::testing::Test {
   std::optional<PluginKit> kit_;
 };
 
-}  // namespace cnpgi::testing
+}  // namespace cnpgi::test
 
 // ASSERT/EXPECT that an absl::Status or absl::StatusOr is OK, showing the
 // error otherwise.
-#define CNPGI_EXPECT_OK(expression) EXPECT_THAT((expression), ::cnpgi::testing::IsOk())
-#define CNPGI_ASSERT_OK(expression) ASSERT_THAT((expression), ::cnpgi::testing::IsOk())
+#define CNPGI_EXPECT_OK(expression) EXPECT_THAT((expression), ::cnpgi::test::IsOk())
+#define CNPGI_ASSERT_OK(expression) ASSERT_THAT((expression), ::cnpgi::test::IsOk())
 
 // Declares or assigns `lhs` from an absl::StatusOr, failing the test (and
 // returning) when it is an error:

@@ -1,7 +1,7 @@
 // RFC 6902 JSON patches as the operator applies them, and the object a
 // patching RPC (LifecycleHook, MutateCluster) turns into.
 //
-//   absl::StatusOr<cnpgi::testing::PatchedObject> pod =
+//   absl::StatusOr<cnpgi::test::PatchedObject> pod =
 //       client.LifecycleHook(cnpgi::LifecycleOperation::kEvaluate, cluster, pod_json);
 //   ASSERT_TRUE(pod.ok()) << pod.status();
 //   EXPECT_EQ(pod->label("example.com/injected"), "true");
@@ -28,7 +28,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 
-namespace cnpgi::testing {
+namespace cnpgi::test {
 
 // Applies `patch` (the bytes a plugin answered) to `document`. An empty
 // patch is the operator's "no change" and returns `document` as is; so does
@@ -110,6 +110,6 @@ class PatchedObject {
 // GoogleTest prints a PatchedObject with its patch and the resulting object.
 void PrintTo(const PatchedObject& object, std::ostream* os);
 
-}  // namespace cnpgi::testing
+}  // namespace cnpgi::test
 
 #endif  // CNPGI_TESTING_JSON_PATCH_H_

@@ -3,8 +3,8 @@
 // offers one typed call per RPC, so that tests (and the conformance checker)
 // talk to a plugin exactly as CloudNativePG will.
 //
-//   auto client = cnpgi::testing::PluginClient::Connect(
-//       cnpgi::testing::Endpoint::Unix("/plugins/example.cnpgi.io"));
+//   auto client = cnpgi::test::PluginClient::Connect(
+//       cnpgi::test::Endpoint::Unix("/plugins/example.cnpgi.io"));
 //   if (!client.ok()) return client.status();          // says which step failed
 //   const auto& fx = client->fixtures();                // Cluster configured for it
 //   auto pod = client->LifecycleHook(cnpgi::LifecycleOperation::kEvaluate,
@@ -63,7 +63,7 @@ namespace grpc {
 class Channel;
 }  // namespace grpc
 
-namespace cnpgi::testing {
+namespace cnpgi::test {
 
 // The certificates of a TCP connection, PEM text.
 struct TlsCredentials {
@@ -391,6 +391,6 @@ absl::StatusOr<std::vector<MetricSample>> MatchMetrics(
     const metrics::v1::DefineMetricsResult& definitions,
     const metrics::v1::CollectMetricsResult& samples);
 
-}  // namespace cnpgi::testing
+}  // namespace cnpgi::test
 
 #endif  // CNPGI_TESTING_PLUGIN_CLIENT_H_

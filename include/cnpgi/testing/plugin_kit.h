@@ -4,8 +4,8 @@
 //
 //   #include <cnpgi/testing/plugin_kit.h>
 //
-//   auto kit = cnpgi::testing::PluginKit::Start(
-//       cnpgi::PluginServer(kMetadata).add(std::make_shared<MyLifecycle>()));
+//   auto kit = cnpgi::test::PluginKit::Start(
+//       cnpgi::PluginServer(kMetadata).Add(std::make_shared<MyLifecycle>()));
 //   ASSERT_TRUE(kit.ok()) << kit.status();
 //   auto pod = kit->client().LifecycleHook(cnpgi::LifecycleOperation::kEvaluate,
 //                                          kit->cluster(), kit->pod());
@@ -31,7 +31,7 @@
 #include "cnpgi/testing/plugin_client.h"
 #include "spdlog/common.h"
 
-namespace cnpgi::testing {
+namespace cnpgi::test {
 
 struct KitOptions {
   // Timeouts, the plugin's parameters in the fixture Cluster, strictness.
@@ -84,6 +84,6 @@ class PluginKit {
   std::unique_ptr<Impl> impl_;
 };
 
-}  // namespace cnpgi::testing
+}  // namespace cnpgi::test
 
 #endif  // CNPGI_TESTING_PLUGIN_KIT_H_

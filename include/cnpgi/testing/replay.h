@@ -2,8 +2,8 @@
 // against a plugin: every recorded request is sent again and each answer is
 // compared with the recorded one, or with the test author's expectation.
 //
-//   auto kit = cnpgi::testing::PluginKit::Start(MakeMyPlugin());
-//   auto report = cnpgi::testing::Replay(kit->client(), "tests/data/recorded");
+//   auto kit = cnpgi::test::PluginKit::Start(MakeMyPlugin());
+//   auto report = cnpgi::test::Replay(kit->client(), "tests/data/recorded");
 //   ASSERT_TRUE(report.ok()) << report.status();
 //   EXPECT_TRUE(report->ok()) << report->Describe();
 //
@@ -25,7 +25,7 @@
 #include "absl/status/statusor.h"
 #include "cnpgi/testing/plugin_client.h"
 
-namespace cnpgi::testing {
+namespace cnpgi::test {
 
 // One recorded call, as read from its file.
 struct RecordedCall {
@@ -94,6 +94,6 @@ ReplayReport Replay(const PluginClient& client, const std::vector<RecordedCall>&
 absl::StatusOr<ReplayReport> Replay(const PluginClient& client, const std::string& dir,
                                     const ReplayOptions& options = {});
 
-}  // namespace cnpgi::testing
+}  // namespace cnpgi::test
 
 #endif  // CNPGI_TESTING_REPLAY_H_
