@@ -67,10 +67,10 @@ TEST(Metrics, ScrapedFiguresMatchTheCallsMade) {
   const std::string address = server.server().metrics_address();
   ASSERT_THAT(address, HasSubstr("127.0.0.1:"));
 
-  auto client = testing::PluginClient::Connect(
-      testing::Endpoint::Unix(server.socket_path().string()));  // handshake: 1 Probe
+  auto client = test::PluginClient::Connect(
+      test::Endpoint::Unix(server.socket_path().string()));  // handshake: 1 Probe
   ASSERT_TRUE(client.ok()) << client.status();
-  const nlohmann::json cluster = testing::Fixtures(kGoodPluginName).cluster();
+  const nlohmann::json cluster = test::Fixtures(kGoodPluginName).cluster();
   for (int i = 0; i < 3; ++i) ASSERT_TRUE(client->MutateCluster(cluster).ok());
   nlohmann::json unconfigured = cluster;
   unconfigured["spec"]["plugins"] = nlohmann::json::array();

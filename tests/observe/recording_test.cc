@@ -75,7 +75,7 @@ constexpr const char* kKept[] = {"pg-orders",
                                  "pg-orders-ca"};
 
 json SecretLadenPod() {
-  json pod = testing::Fixtures(kGoodPluginName).pod();
+  json pod = test::Fixtures(kGoodPluginName).pod();
   auto& containers = pod["spec"]["containers"];
   containers[0]["env"].push_back(
       {{"name", "AWS_SECRET_ACCESS_KEY"}, {"value", "s3cr3t-access-key"}});
@@ -101,8 +101,8 @@ class RecordingTest : public ::testing::Test {
     options.record_dir = records_.path().string();
     return server_.Start(std::move(server), options);
   }
-  absl::StatusOr<testing::PluginClient> Connect(testing::ClientOptions options = {}) {
-    return testing::PluginClient::Connect(testing::Endpoint::Unix(server_.socket_path().string()),
+  absl::StatusOr<test::PluginClient> Connect(test::ClientOptions options = {}) {
+    return test::PluginClient::Connect(test::Endpoint::Unix(server_.socket_path().string()),
                                           std::move(options));
   }
   TempDir records_;
@@ -114,11 +114,11 @@ TEST_F(RecordingTest, WritesEveryCallInOrderWithObjectsExpanded) {
   auto client = Connect();
   ASSERT_TRUE(client.ok()) << client.status();
   // Without "mode", MutateCluster answers a patch setting it.
-  const json cluster = testing::Fixtures(kGoodPluginName).cluster();
+  const json cluster = test::Fixtures(kGoodPluginName).cluster();
   ASSERT_TRUE(client->MutateCluster(cluster).ok());
   ASSERT_TRUE(client
                   ->LifecycleHook(LifecycleOperation::kCreate, cluster,
-                                  testing::Fixtures(kGoodPluginName).pod())
+                                  test::Fixtures(kGoodPluginName).pod())
                   .ok());
   // A call that fails: its code and message are recorded, no response.
   json broken = cluster;
@@ -163,13 +163,13 @@ TEST_F(RecordingTest, WritesEveryCallInOrderWithObjectsExpanded) {
 
 TEST_F(RecordingTest, SecretsNeverReachTheDisk) {
   ASSERT_TRUE(Start(MakeGoodPlugin().Declare(SecretParameters{{"archiveDir"}})).ok());
-  testing::ClientOptions client_options;
+  test::ClientOptions client_options;
   client_options.plugin_parameters = {
       {"mode", "label"}, {"archiveDir", "hunter2-parameter"}, {"apiToken", "token-in-parameter"}};
   client_options.require_advertised = false;
   auto client = Connect(client_options);
   ASSERT_TRUE(client.ok()) << client.status();
-  json cluster = testing::Fixtures(kGoodPluginName, client_options.plugin_parameters).cluster();
+  json cluster = test::Fixtures(kGoodPluginName, client_options.plugin_parameters).cluster();
   cluster["spec"]["postgresql"]["parameters"]["password_encryption"] = "scram-sha-256";
   ASSERT_TRUE(client->MutateCluster(cluster).ok());
   auto patched = client->LifecycleHook(LifecycleOperation::kCreate, cluster, SecretLadenPod());

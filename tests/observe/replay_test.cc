@@ -45,9 +45,9 @@ void RecordConformanceRun(const std::filesystem::path& dir) {
   ServerOptions options;
   options.record_dir = dir.string();
   ASSERT_TRUE(server.Start(MakeGoodPlugin(), options).ok());
-  testing::ConformanceOptions check;
-  check.endpoint = testing::Endpoint::Unix(server.socket_path().string());
-  absl::StatusOr<testing::ConformanceReport> report = testing::RunConformance(check);
+  test::ConformanceOptions check;
+  check.endpoint = test::Endpoint::Unix(server.socket_path().string());
+  absl::StatusOr<test::ConformanceReport> report = test::RunConformance(check);
   ASSERT_TRUE(report.ok()) << report.status();
   ASSERT_TRUE(report->ok()) << report->Summary();
   server.server().Shutdown(absl::Seconds(1));
@@ -85,18 +85,18 @@ class ReplayTest : public ::testing::Test {
 TempDir* ReplayTest::recording_ = nullptr;
 
 TEST_F(ReplayTest, GreenAgainstTheSamePlugin) {
-  auto calls = testing::LoadRecording(recording_->path().string());
+  auto calls = test::LoadRecording(recording_->path().string());
   ASSERT_TRUE(calls.ok()) << calls.status();
   ASSERT_GT(calls->size(), 20u);
-  auto kit = testing::PluginKit::Start(MakeGoodPlugin());
+  auto kit = test::PluginKit::Start(MakeGoodPlugin());
   ASSERT_TRUE(kit.ok()) << kit.status();
-  const testing::ReplayReport report = testing::Replay(kit->client(), *calls);
+  const test::ReplayReport report = test::Replay(kit->client(), *calls);
   EXPECT_TRUE(report.ok()) << report.Describe();
   EXPECT_GT(report.replayed, 20u);
 }
 
 TEST_F(ReplayTest, RedAgainstAChangedPlugin) {
-  auto kit = testing::PluginKit::Start(PluginServer(GoodMetadata())
+  auto kit = test::PluginKit::Start(PluginServer(GoodMetadata())
                                            .Add(std::make_shared<ChangedOperator>())
                                            .Add(std::make_shared<conformance_test::GoodLifecycle>())
                                            .Add(std::make_shared<conformance_test::GoodHooks>())
@@ -105,7 +105,7 @@ TEST_F(ReplayTest, RedAgainstAChangedPlugin) {
                                            .Add(std::make_shared<conformance_test::GoodWal>())
                                            .Declare(SidecarInjection{.instance_pods = true}));
   ASSERT_TRUE(kit.ok()) << kit.status();
-  auto report = testing::Replay(kit->client(), recording_->path().string());
+  auto report = test::Replay(kit->client(), recording_->path().string());
   ASSERT_TRUE(report.ok()) << report.status();
   ASSERT_FALSE(report->ok());
   const std::string text = report->Describe();
@@ -140,25 +140,25 @@ TEST_F(ReplayTest, PatchesComparedByEffect) {
     ++edited;
   }
   ASSERT_GT(edited, 0);
-  auto kit = testing::PluginKit::Start(MakeGoodPlugin());
+  auto kit = test::PluginKit::Start(MakeGoodPlugin());
   ASSERT_TRUE(kit.ok()) << kit.status();
-  auto report = testing::Replay(kit->client(), dir.string());
+  auto report = test::Replay(kit->client(), dir.string());
   ASSERT_TRUE(report.ok()) << report.status();
   EXPECT_TRUE(report->ok()) << report->Describe();
 }
 
 TEST_F(ReplayTest, AnExpectationReplacesTheComparison) {
-  auto kit = testing::PluginKit::Start(MakeGoodPlugin());
+  auto kit = test::PluginKit::Start(MakeGoodPlugin());
   ASSERT_TRUE(kit.ok()) << kit.status();
-  testing::ReplayOptions options;
+  test::ReplayOptions options;
   int seen = 0;
   options.expectations["/cnpgi.identity.v1.Identity/Probe"] =
-      [&seen](const testing::RecordedCall&, const testing::ReplayedCall& replayed) {
+      [&seen](const test::RecordedCall&, const test::ReplayedCall& replayed) {
         ++seen;
         return replayed.status.ok() ? absl::InternalError("the author expected a failure")
                                     : absl::OkStatus();
       };
-  auto report = testing::Replay(kit->client(), recording_->path().string(), options);
+  auto report = test::Replay(kit->client(), recording_->path().string(), options);
   ASSERT_TRUE(report.ok()) << report.status();
   EXPECT_GT(seen, 0);
   EXPECT_THAT(report->Describe(), HasSubstr("the author expected a failure"));
@@ -170,7 +170,7 @@ TEST_F(ReplayTest, DamagedFilesAreNamed) {
     const auto victim = FindFile(dir, "MutateCluster");
     ASSERT_FALSE(victim.empty());
     std::ofstream(victim) << "{\"method\": \"/cnpgi.operator.v1.Operator/MutateCluster\",";
-    auto calls = testing::LoadRecording(dir.string());
+    auto calls = test::LoadRecording(dir.string());
     ASSERT_FALSE(calls.ok());
     EXPECT_EQ(calls.status().code(), absl::StatusCode::kInvalidArgument);
     EXPECT_THAT(std::string(calls.status().message()), HasSubstr(victim.filename().string()));
@@ -185,7 +185,7 @@ TEST_F(ReplayTest, DamagedFilesAreNamed) {
     in.close();
     change(record);
     std::ofstream(victim) << record.dump();
-    auto calls = testing::LoadRecording((scratch.path() / "rec").string());
+    auto calls = test::LoadRecording((scratch.path() / "rec").string());
     EXPECT_FALSE(calls.ok());
     EXPECT_THAT(std::string(calls.status().message()), HasSubstr(victim.filename().string()));
     return std::string(calls.status().message());
@@ -197,7 +197,7 @@ TEST_F(ReplayTest, DamagedFilesAreNamed) {
               HasSubstr("request"));
   EXPECT_THAT(edit("Probe", [](auto& r) { r.erase("method"); }), HasSubstr("method"));
 
-  auto missing = testing::LoadRecording((copy_.path() / "absent").string());
+  auto missing = test::LoadRecording((copy_.path() / "absent").string());
   EXPECT_EQ(missing.status().code(), absl::StatusCode::kNotFound);
 }
 
