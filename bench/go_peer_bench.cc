@@ -3,7 +3,7 @@
 // with grpc-go (go-peer, from ../shared/perf/go-peer/ next to the project,
 // built here with Debian's Go packages). See docs/benchmarks.md, "Against Go".
 //
-//   go_peer_bench [--reps N] [--duration S] [--fresh N] [--no-pin] [--no-tls]
+//   go_peer_bench [--reps N] [--duration S] [--fresh N] [--no-pin] [--no-tls] [--no-load]
 //                 [--go-peer BINARY] [--variant LABEL=BINARY ...]
 //
 // Measured over the Unix socket and over mutual TLS on TCP, for each server,
@@ -67,7 +67,8 @@ struct Options {
   int fresh = 100;
   bool pin = true;
   bool tls = true;
-  std::string go_peer;                                     // empty: build it
+  bool load = true;     // false: start-up, idle memory and fresh connections only
+  std::string go_peer;  // empty: build it
   std::vector<std::pair<std::string, std::string>> extra;  // label, SDK binary
   std::string bin_dir;
   std::string cluster;
@@ -299,6 +300,7 @@ void Usage() {
       "  --fresh N         fresh connections per server and repetition (default 100)\n"
       "  --no-pin          do not pin servers to CPU 0 and the client to CPU 1\n"
       "  --no-tls          only the Unix socket\n"
+      "  --no-load         no Probe/MutateCluster load runs\n"
       "  --go-peer BINARY  an already built go-peer (default: build it)\n"
       "  --variant L=BIN   also measure the SDK plugin BIN under label L\n",
       stderr);
@@ -324,6 +326,8 @@ Options Parse(int argc, char** argv) {
       o.pin = false;
     } else if (a == "--no-tls") {
       o.tls = false;
+    } else if (a == "--no-load") {
+      o.load = false;
     } else if (a == "--go-peer") {
       o.go_peer = value();
     } else if (a == "--variant") {
@@ -414,6 +418,7 @@ int main(int argc, char** argv) {
         put("fresh_cpu_us", (ProcessCpuSeconds(r.pid) - cpu0) * 1e6 / opt.fresh);
 
         for (const auto& [rpc, method, request] : rpcs) {
+          if (!opt.load) break;
           for (int c : kConcurrencies) {
             const LoadResult l = RunLoad(
                 r.pid, [&r](int i) { return r.Connect(i); }, method, *request, c, opt.warmup,

@@ -45,8 +45,8 @@ absl::StatusOr<std::shared_ptr<const ClientTrustAnchors>> ClientTrustAnchors::Fr
   return std::shared_ptr<const ClientTrustAnchors>(new ClientTrustAnchors(std::move(store)));
 }
 
-absl::Status ClientTrustAnchors::Verify(std::string_view leaf_pem,
-                                        std::string_view chain_pem) const {
+absl::StatusOr<std::shared_ptr<const PresentedCertificates>> PresentedCertificates::Parse(
+    std::string_view leaf_pem, std::string_view chain_pem) {
   if (leaf_pem.empty()) {
     return absl::PermissionDeniedError("the client presented no certificate");
   }
@@ -54,24 +54,40 @@ absl::Status ClientTrustAnchors::Verify(std::string_view leaf_pem,
   if (!leaf.ok() || leaf->empty()) {
     return absl::PermissionDeniedError("the client's certificate cannot be parsed");
   }
-  X509StackPtr untrusted(sk_X509_new_null());
-  if (untrusted == nullptr) return absl::ResourceExhaustedError(DrainOpenSslErrors());
+  std::shared_ptr<PresentedCertificates> parsed(new PresentedCertificates());
+  parsed->leaf_pem_ = std::string(leaf_pem);
+  parsed->chain_pem_ = std::string(chain_pem);
+  parsed->leaf_ = std::move(leaf->front());
+  parsed->untrusted_.reset(sk_X509_new_null());
+  if (parsed->untrusted_ == nullptr) return absl::ResourceExhaustedError(DrainOpenSslErrors());
   if (!chain_pem.empty()) {
     absl::StatusOr<std::vector<X509Ptr>> chain = ParseCertificates(chain_pem);
     if (!chain.ok()) {
       return absl::PermissionDeniedError("the client's certificate chain cannot be parsed");
     }
     for (X509Ptr& cert : *chain) {
-      if (sk_X509_push(untrusted.get(), cert.get()) == 0) {
+      if (sk_X509_push(parsed->untrusted_.get(), cert.get()) == 0) {
         return absl::ResourceExhaustedError(DrainOpenSslErrors());
       }
       cert.release();  // now owned by the stack
     }
   }
-  X509* client = leaf->front().get();
+  return std::shared_ptr<const PresentedCertificates>(std::move(parsed));
+}
+
+absl::Status ClientTrustAnchors::Verify(std::string_view leaf_pem,
+                                        std::string_view chain_pem) const {
+  absl::StatusOr<std::shared_ptr<const PresentedCertificates>> presented =
+      PresentedCertificates::Parse(leaf_pem, chain_pem);
+  if (!presented.ok()) return presented.status();
+  return Verify(**presented);
+}
+
+absl::Status ClientTrustAnchors::Verify(const PresentedCertificates& presented) const {
+  X509* client = presented.leaf();
+  STACK_OF(X509)* untrusted = presented.untrusted();
   X509StoreCtxPtr ctx(X509_STORE_CTX_new());
-  if (ctx == nullptr ||
-      X509_STORE_CTX_init(ctx.get(), store_.get(), client, untrusted.get()) != 1) {
+  if (ctx == nullptr || X509_STORE_CTX_init(ctx.get(), store_.get(), client, untrusted) != 1) {
     return absl::ResourceExhaustedError(DrainOpenSslErrors());
   }
   if (X509_verify_cert(ctx.get()) == 1) {
@@ -116,7 +132,30 @@ absl::Status ClientCertificateVerifier::Check(std::string_view leaf_pem,
   // Fail closed: without a readable trust file no client is trusted, exactly
   // as the Go helper library, which re-reads the file on every handshake.
   if (!anchors.ok()) return anchors.status();
-  return (*anchors)->Verify(leaf_pem, chain_pem);
+  absl::Status error;
+  const std::shared_ptr<const PresentedCertificates> presented =
+      Presented(leaf_pem, chain_pem, error);
+  if (presented == nullptr) return error;
+  return (*anchors)->Verify(*presented);
+}
+
+std::shared_ptr<const PresentedCertificates> ClientCertificateVerifier::Presented(
+    std::string_view leaf_pem, std::string_view chain_pem, absl::Status& error) {
+  {
+    std::lock_guard<std::mutex> lock(presented_mu_);
+    if (last_presented_ != nullptr && last_presented_->SameAs(leaf_pem, chain_pem)) {
+      return last_presented_;
+    }
+  }
+  absl::StatusOr<std::shared_ptr<const PresentedCertificates>> parsed =
+      PresentedCertificates::Parse(leaf_pem, chain_pem);
+  if (!parsed.ok()) {
+    error = parsed.status();
+    return nullptr;
+  }
+  std::lock_guard<std::mutex> lock(presented_mu_);
+  last_presented_ = *parsed;
+  return *std::move(parsed);
 }
 
 bool ClientCertificateVerifier::Verify(

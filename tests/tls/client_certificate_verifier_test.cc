@@ -157,6 +157,28 @@ TEST(MutualTlsClientVerifierTest, RereadsTheFileWhenItChangesAndOnlyThen) {
   EXPECT_FALSE((*c)->Verify(first.cert_pem, "").ok());
 }
 
+// The verifier reuses the parsing of the certificate a client presented
+// (the operator presents the same one on every connection), never a
+// decision: each handshake is verified against the trust file as it is then.
+TEST(MutualTlsClientVerifierTest, EveryHandshakeIsDecidedAgainstTheCurrentFile) {
+  TempDir dir;
+  const std::string path = (dir / "client.crt").string();
+  const Certificate operator_cert = MakeClientCertificate();
+  const Certificate stranger = MakeClientCertificate("cnpgi-test-stranger");
+  WriteFile(path, operator_cert.cert_pem);
+  ClientCertificateVerifier verifier(path);
+  EXPECT_TRUE(verifier.Check(operator_cert.cert_pem, "").ok());
+  EXPECT_TRUE(verifier.Check(operator_cert.cert_pem, "").ok());
+  EXPECT_EQ(verifier.Check(stranger.cert_pem, "").code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(verifier.Check("garbage", "").code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_TRUE(verifier.Check(operator_cert.cert_pem, "").ok());
+
+  // The Secret rotated: the certificate presented just before is refused.
+  WriteFile(path, stranger.cert_pem);
+  EXPECT_EQ(verifier.Check(operator_cert.cert_pem, "").code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_TRUE(verifier.Check(stranger.cert_pem, "").ok());
+}
+
 TEST(MutualTlsClientVerifierTest, FailsClosedWhenTheFileBreaks) {
   TempDir dir;
   const std::string path = (dir / "client.crt").string();
