@@ -154,7 +154,6 @@ absl::StatusOr<std::unique_ptr<ServerMetrics>> ServerMetrics::Listen(const std::
   if (::pipe2(metrics->wake_, O_CLOEXEC) != 0) {
     return absl::InternalError(absl::StrCat(shown, ": pipe: ", std::strerror(errno)));
   }
-  metrics->thread_ = std::thread([m = metrics.get()] { m->Serve(); });
   return metrics;
 }
 
@@ -167,6 +166,10 @@ ServerMetrics::~ServerMetrics() {
   for (int fd : wake_) {
     if (fd >= 0) ::close(fd);
   }
+}
+
+void ServerMetrics::StartServing() {
+  if (!thread_.joinable()) thread_ = std::thread([this] { Serve(); });
 }
 
 void ServerMetrics::Stop() {

@@ -53,6 +53,10 @@ class ServerMetrics final : public CallObserver {
                 const grpc::ByteBuffer& request, const grpc::ByteBuffer& response,
                 const grpc::Status& status, std::chrono::steady_clock::duration elapsed) override;
 
+  // Starts answering scrapes (the port is bound from Listen() on, so that
+  // a taken one fails the start). After Register().
+  void StartServing();
+
   // "host:port" with the actual port.
   const std::string& address() const { return address_; }
   // The exposition, as served at /metrics.

@@ -271,6 +271,7 @@ class PluginServer::Impl {
       metrics_->Register(adapted_->methods);
       metrics_->SetUnixListener(socket_path_);
       runtime_->observers.push_back(metrics_.get());
+      metrics_->StartServing();
     }
 
     // Standard health checking (grpc.health.v1) and reflection, so that

@@ -4,7 +4,12 @@
 // Pod, with this plugin configured in spec.plugins.
 #include "hello_world.h"
 
+#include <cnpgi/testing/conformance.h>
 #include <cnpgi/testing/gtest.h>
+#include <cnpgi/testing/replay.h>
+#include <stdlib.h>
+
+#include <filesystem>
 
 #include <map>
 #include <optional>
@@ -275,6 +280,66 @@ TEST_F(HelloWorldTest, OnlyPodsAreHooked) {
   EXPECT_THAT(
       client().Unchecked().LifecycleHook(LifecycleOperation::kCreate, kit().cluster(), kit().job()),
       StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("expected a Pod")));
+}
+
+// The round trip of the SDK's docs/testing.md: the conformance checks run
+// against the real server with --record-dir; the recording replays green
+// against hello-world and red against a changed plugin.
+class ChangedLifecycle final : public cnpgi::LifecycleService {
+ public:
+  std::vector<cnpgi::LifecycleSubscription> Subscriptions() const override {
+    return hello_.Subscriptions();
+  }
+  absl::Status OnLifecycle(cnpgi::CallContext& ctx, const cnpgi::Cluster& cluster,
+                           cnpgi::Object& object, cnpgi::LifecycleOperation operation) override {
+    if (absl::Status s = hello_.OnLifecycle(ctx, cluster, object, operation); !s.ok()) return s;
+    return object.SetAnnotation("example.com/changed", "yes");
+  }
+
+ private:
+  HelloLifecycle hello_;
+};
+
+TEST(HelloWorldReplay, RecordedConformanceRunReplaysGreenThenRedAfterAChange) {
+  std::string temp = (std::filesystem::temp_directory_path() / "hello-replay-XXXXXX").string();
+  ASSERT_NE(mkdtemp(temp.data()), nullptr);
+  const std::filesystem::path dir(temp);
+  std::filesystem::create_directories(dir / "records");
+  {
+    cnpgi::PluginServer server = MakeServer();
+    cnpgi::ServerOptions options;
+    options.plugin_path = dir.string();
+    options.record_dir = (dir / "records").string();
+    options.log_level = spdlog::level::err;
+    ASSERT_TRUE(server.Start(options).ok());
+    cnpgi::test::ConformanceOptions check;
+    check.endpoint = cnpgi::test::Endpoint::Unix((dir / std::string(kPluginName)).string());
+    check.plugin_parameters = {{"labels", kTeamLabels}, {"annotations", kOwnerAnnotations}};
+    auto report = cnpgi::test::RunConformance(check);
+    ASSERT_TRUE(report.ok()) << report.status();
+    ASSERT_TRUE(report->ok()) << report->Summary();
+    server.Shutdown(absl::Seconds(1));
+  }
+  const std::string records = (dir / "records").string();
+  {
+    auto kit = cnpgi::test::PluginKit::Start(MakeServer());
+    ASSERT_TRUE(kit.ok()) << kit.status();
+    auto replay = cnpgi::test::Replay(kit->client(), records);
+    ASSERT_TRUE(replay.ok()) << replay.status();
+    EXPECT_TRUE(replay->ok()) << replay->Describe();
+    EXPECT_GT(replay->replayed, 10u);
+  }
+  {
+    cnpgi::PluginServer changed(Metadata());
+    changed.Add(std::make_shared<HelloOperator>()).Add(std::make_shared<ChangedLifecycle>());
+    auto kit = cnpgi::test::PluginKit::Start(std::move(changed));
+    ASSERT_TRUE(kit.ok()) << kit.status();
+    auto replay = cnpgi::test::Replay(kit->client(), records);
+    ASSERT_TRUE(replay.ok()) << replay.status();
+    EXPECT_FALSE(replay->ok());
+    EXPECT_THAT(replay->Describe(), HasSubstr("/metadata/annotations/example.com~1changed"));
+  }
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace
