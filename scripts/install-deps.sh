@@ -12,6 +12,8 @@ packages=(
   libspdlog-dev nlohmann-json3-dev libssl-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev python3 python3-protobuf openssl procps
+  # cnpgi_link_statically(... ALLOCATOR jemalloc) and its benchmark
+  libjemalloc-dev
   # backup example: libpq for PostgreSQL's backup protocol, and a real
   # PostgreSQL server for its end-to-end test
   libpq-dev postgresql

@@ -22,6 +22,8 @@
 #include <sstream>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -105,6 +107,88 @@ std::size_t ParseSdk(const std::string& text) {
   absl::StatusOr<cnpgi::Object> object = cnpgi::Object::Parse(text);
   Check(object.ok(), "parse");
   return object->json().size();
+}
+
+// --- nlohmann's own parser, bounded: the alternative to cnpgi::ParseJson ---
+//
+// nlohmann 3.11's parser is iterative (no recursion), so a depth limit is a
+// SAX handler that builds the document and refuses to nest deeper: what the
+// SDK would use if it dropped its own parser. Measured here against
+// cnpgi::ParseJson on the same input (docs/benchmarks.md, "The parser").
+class BoundedDomBuilder {
+ public:
+  explicit BoundedDomBuilder(Json& root, std::size_t max_depth)
+      : root_(root), max_depth_(max_depth) {}
+
+  bool null() { return Put(nullptr); }
+  bool boolean(bool value) { return Put(value); }
+  bool number_integer(Json::number_integer_t value) { return Put(value); }
+  bool number_unsigned(Json::number_unsigned_t value) { return Put(value); }
+  bool number_float(Json::number_float_t value, const Json::string_t&) { return Put(value); }
+  bool string(Json::string_t& value) { return Put(std::move(value)); }
+  bool binary(Json::binary_t&) { return false; }
+  bool start_object(std::size_t) { return Open(Json::value_t::object); }
+  bool key(Json::string_t& key) {
+    key_ = &(*stack_.back())[std::move(key)];
+    return true;
+  }
+  bool end_object() { return Close(); }
+  bool start_array(std::size_t) { return Open(Json::value_t::array); }
+  bool end_array() { return Close(); }
+  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) {
+    return false;
+  }
+
+ private:
+  Json* Slot() {
+    if (stack_.empty()) return &root_;
+    Json& top = *stack_.back();
+    if (top.is_array()) {
+      top.get_ref<Json::array_t&>().emplace_back();
+      return &top.get_ref<Json::array_t&>().back();
+    }
+    return key_;
+  }
+  template <class T>
+  bool Put(T&& value) {
+    *Slot() = std::forward<T>(value);
+    return true;
+  }
+  bool Open(Json::value_t type) {
+    if (stack_.size() >= max_depth_) return false;
+    Json* slot = Slot();
+    *slot = Json(type);
+    stack_.push_back(slot);
+    return true;
+  }
+  bool Close() {
+    stack_.pop_back();
+    return true;
+  }
+
+  Json& root_;
+  std::size_t max_depth_;
+  std::vector<Json*> stack_;
+  Json* key_ = nullptr;
+};
+
+Json ParseWithSax(const std::string& text) {
+  Json document;
+  BoundedDomBuilder builder(document, cnpgi::JsonLimits{}.max_depth);
+  Check(Json::sax_parse(text, &builder), "sax_parse");
+  return document;
+}
+
+std::size_t ParseNlohmannSax(const std::string& text) { return ParseWithSax(text).size(); }
+
+// The three parsers must build the same document, or the comparison means
+// nothing.
+void CheckParsersAgree() {
+  for (const std::string* text : {&ClusterText(), &PodText()}) {
+    absl::StatusOr<Json> ours = cnpgi::ParseJson(*text);
+    Check(ours.ok() && *ours == Json::parse(*text) && *ours == ParseWithSax(*text),
+          "the parsers agree");
+  }
 }
 
 // --- The MutateCluster path: default a parameter of this plugin ------------
@@ -206,6 +290,8 @@ const Operation kOperations[] = {
     {"Cluster/Parse/Sdk", [] { return ParseSdk(ClusterText()); }},
     {"Pod/Parse/Naive", [] { return ParseNaive(PodText()); }},
     {"Pod/Parse/Sdk", [] { return ParseSdk(PodText()); }},
+    {"Cluster/Parse/NlohmannSax", [] { return ParseNlohmannSax(ClusterText()); }},
+    {"Pod/Parse/NlohmannSax", [] { return ParseNlohmannSax(PodText()); }},
     {"Cluster/EditPatch/Naive", ClusterEditPatchNaive},
     {"Cluster/EditPatch/Sdk", ClusterEditPatchSdk},
     {"Cluster/EditPatch/SdkWholeDocument", ClusterEditPatchSdkWholeDocument},
@@ -251,6 +337,7 @@ bool RunAlone(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  CheckParsersAgree();
   if (RunAlone(argc, argv)) return 0;
   for (const Operation& operation : kOperations) {
     benchmark::RegisterBenchmark(operation.name, Run, operation.run);

@@ -1,4 +1,5 @@
 // Shared internals of the helpers component. Not installed, not API.
+// What other components need too (Cat, UTF-8, JSON pointers) is in src/base/.
 #ifndef CNPGI_SRC_HELPERS_INTERNAL_H_
 #define CNPGI_SRC_HELPERS_INTERNAL_H_
 
@@ -14,47 +15,11 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+#include "base/json_pointer.h"
+#include "base/json_text.h"
+#include "base/strings.h"
 
 namespace cnpgi::internal {
-
-// One argument of Cat(). Debian builds abseil with its own string_view type
-// (ABSL_OPTION_USE_STD_STRING_VIEW is 0), so absl::StrCat does not take
-// std::string_view; this accepts both, plus integers.
-class CatPiece {
- public:
-  CatPiece(std::string_view text) : view_(text) {}    // NOLINT: implicit by design
-  CatPiece(const char* text) : view_(text) {}         // NOLINT
-  CatPiece(const std::string& text) : view_(text) {}  // NOLINT
-  template <typename T>
-  requires(std::is_same_v<T, absl::string_view> && !std::is_same_v<T, std::string_view>)
-      CatPiece(const T& text)
-      : view_(text.data(), text.size()) {}  // NOLINT
-  template <typename T>
-  requires(std::is_integral_v<T> && !std::is_same_v<T, bool> && !std::is_same_v<T, char>)
-      CatPiece(T number) {  // NOLINT
-    const auto result = std::to_chars(buffer_, buffer_ + sizeof buffer_, number);
-    view_ = std::string_view(buffer_, static_cast<std::size_t>(result.ptr - buffer_));
-  }
-  CatPiece(const CatPiece&) = delete;
-  CatPiece& operator=(const CatPiece&) = delete;
-
-  std::string_view view() const { return view_; }
-
- private:
-  char buffer_[24];
-  std::string_view view_;
-};
-
-std::string CatViews(std::initializer_list<std::string_view> pieces);
-
-// Concatenates strings and integers.
-template <typename... Args>
-std::string Cat(const Args&... args) {
-  return CatViews({CatPiece(args).view()...});
-}
-
-// Two lowercase hex digits.
-std::string Hex2(unsigned char byte);
 
 // One step of a field path: a member name or an array index. Owns the name:
 // error paths are built while the document they describe is torn down.
@@ -76,30 +41,9 @@ void AppendFieldPath(std::string& out, const PathStep& step);
 // components are array indices.
 std::string FormatFieldPath(const std::vector<std::string>& components);
 
-// Iterates over the reference tokens of an RFC 6901 pointer, unescaping them.
-class PointerTokens {
- public:
-  explicit PointerTokens(std::string_view pointer) : rest_(pointer) {}
-  // False at the end. Sets `ok()` to false on a malformed pointer (not
-  // starting with "/", or a "~" not followed by "0" or "1").
-  bool Next(std::string_view& token);
-  bool ok() const { return ok_; }
-
- private:
-  std::string_view rest_;
-  std::string buffer_;  // holds a token that needed unescaping
-  bool ok_ = true;
-};
-
-// Parses an array index token: digits only, no leading zero, no "-".
-bool ParseArrayIndex(std::string_view token, std::size_t& index);
-
 // Appends `text` as a JSON string literal (quotes included). Returns false if
 // `text` is not valid UTF-8.
 bool AppendJsonString(std::string_view text, std::string& out);
-
-// Length of the valid UTF-8 sequence starting at `p` (at most `end`), or 0.
-std::size_t Utf8SequenceLength(const char* p, const char* end);
 
 // `text` when it has at most `max_bytes` bytes; otherwise its start, cut at
 // a character boundary, and its length: "abc...(3145728 bytes)". For values

@@ -3,34 +3,13 @@
 #include <algorithm>
 #include <set>
 
+#include "base/prometheus_names.h"
 #include "helpers/internal.h"
 
 namespace cnpgi {
 namespace {
 
 using internal::Cat;
-
-bool IsValidName(std::string_view name, bool allow_colon) {
-  if (name.empty()) return false;
-  for (std::size_t i = 0; i < name.size(); ++i) {
-    const char c = name[i];
-    const bool letter =
-        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || (allow_colon && c == ':');
-    if (!letter && !(i > 0 && c >= '0' && c <= '9')) return false;
-  }
-  return true;
-}
-
-bool IsValidUtf8(std::string_view text) {
-  const char* p = text.data();
-  const char* end = p + text.size();
-  while (p < end) {
-    const std::size_t n = internal::Utf8SequenceLength(p, end);
-    if (n == 0) return false;
-    p += n;
-  }
-  return true;
-}
 
 metrics::v1::MetricType::Type ToProto(MetricType type) {
   switch (type) {
@@ -53,21 +32,22 @@ std::string LabelList(const std::vector<std::string>& names) {
 }  // namespace
 
 absl::StatusOr<Metric> MetricRegistry::Add(MetricDefinition definition) {
-  if (!IsValidName(definition.name, /*allow_colon=*/true)) {
-    return absl::InvalidArgumentError(Cat("invalid metric name \"",
-                                          IsValidUtf8(definition.name) ? definition.name : "?",
-                                          "\": it must match [a-zA-Z_:][a-zA-Z0-9_:]*"));
+  if (!internal::IsMetricName(definition.name)) {
+    return absl::InvalidArgumentError(Cat(
+        "invalid metric name \"", internal::IsValidUtf8(definition.name) ? definition.name : "?",
+        "\": it must match [a-zA-Z_:][a-zA-Z0-9_:]*"));
   }
-  if (!IsValidUtf8(definition.help)) {
+  if (!internal::IsValidUtf8(definition.help)) {
     return absl::InvalidArgumentError(
         Cat("metric ", definition.name, ": help text is not valid UTF-8"));
   }
   std::set<std::string_view> labels;
   auto check_label = [&](const std::string& label) -> absl::Status {
-    if (!IsValidName(label, /*allow_colon=*/false) || label.rfind("__", 0) == 0) {
-      return absl::InvalidArgumentError(Cat(
-          "metric ", definition.name, ": invalid label name \"", IsValidUtf8(label) ? label : "?",
-          "\": it must match [a-zA-Z_][a-zA-Z0-9_]* and not start with __"));
+    if (!internal::IsLabelName(label)) {
+      return absl::InvalidArgumentError(
+          Cat("metric ", definition.name, ": invalid label name \"",
+              internal::IsValidUtf8(label) ? label : "?",
+              "\": it must match [a-zA-Z_][a-zA-Z0-9_]* and not start with __"));
     }
     if (!labels.insert(label).second) {
       return absl::InvalidArgumentError(
@@ -80,7 +60,7 @@ absl::StatusOr<Metric> MetricRegistry::Add(MetricDefinition definition) {
   }
   for (const auto& [label, value] : definition.const_labels) {
     if (absl::Status s = check_label(label); !s.ok()) return s;
-    if (!IsValidUtf8(value)) {
+    if (!internal::IsValidUtf8(value)) {
       return absl::InvalidArgumentError(
           Cat("metric ", definition.name, ": value of label ", label, " is not valid UTF-8"));
     }
@@ -138,7 +118,7 @@ absl::Status Metric::CollectValues(metrics::v1::CollectMetricsResult& result, do
                                           LabelList(definition_->label_names), ", got ", count));
   }
   for (const auto& label_value : label_values) {
-    if (!IsValidUtf8(label_value)) {
+    if (!internal::IsValidUtf8(label_value)) {
       return absl::InvalidArgumentError(
           Cat("metric ", definition_->name, ": a label value is not valid UTF-8"));
     }

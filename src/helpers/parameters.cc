@@ -7,6 +7,7 @@
 #include <string>
 #include <system_error>
 
+#include "base/go_syntax.h"
 #include "cnpgi/errors.h"
 #include "helpers/internal.h"
 
@@ -127,12 +128,7 @@ absl::StatusOr<Quantity> Quantity::Parse(std::string_view text) {
 }
 
 absl::StatusOr<bool> ParseBool(std::string_view text) {
-  for (std::string_view yes : {"1", "t", "T", "TRUE", "true", "True"}) {
-    if (text == yes) return true;
-  }
-  for (std::string_view no : {"0", "f", "F", "FALSE", "false", "False"}) {
-    if (text == no) return false;
-  }
+  if (const std::optional<bool> value = internal::ParseGoBool(text)) return *value;
   return Invalid("boolean", text, "use true or false");
 }
 
@@ -152,78 +148,12 @@ absl::StatusOr<std::int64_t> ParseInt(std::string_view text) {
 }
 
 absl::StatusOr<absl::Duration> ParseDuration(std::string_view text) {
-  constexpr std::string_view kWhat = "duration";
-  std::string_view rest = text;
-  bool negative = false;
-  if (!rest.empty() && (rest[0] == '+' || rest[0] == '-')) {
-    negative = rest[0] == '-';
-    rest.remove_prefix(1);
+  absl::StatusOr<absl::Duration> value = internal::ParseDurationText(text);
+  if (!value.ok()) {
+    const absl::string_view why = value.status().message();
+    return Invalid("duration", text, std::string_view(why.data(), why.size()));
   }
-  if (rest == "0") return absl::ZeroDuration();
-  if (rest.empty()) return Invalid(kWhat, text, "expected a duration such as 5min, 30s or 1h30m");
-  // Longer unit names first so that "ms" and "min" win over "m".
-  struct Unit {
-    std::string_view name;
-    absl::Duration size;
-  };
-  static const Unit kUnits[] = {
-      {"ns", absl::Nanoseconds(1)},
-      {"us", absl::Microseconds(1)},
-      {"\xC2\xB5s", absl::Microseconds(1)},  // micro sign
-      {"\xCE\xBCs", absl::Microseconds(1)},  // Greek mu
-      {"ms", absl::Milliseconds(1)},
-      {"min", absl::Minutes(1)},
-      {"s", absl::Seconds(1)},
-      {"m", absl::Minutes(1)},
-      {"h", absl::Hours(1)},
-      {"d", absl::Hours(24)},
-  };
-  absl::Duration total = absl::ZeroDuration();
-  while (!rest.empty()) {
-    std::size_t i = 0;
-    std::uint64_t whole = 0;
-    bool overflow = false;
-    bool any_digit = false;
-    for (; i < rest.size() && IsDecimalDigit(rest[i]); ++i) {
-      any_digit = true;
-      if (whole > (std::numeric_limits<std::int64_t>::max() - 9) / 10) overflow = true;
-      if (!overflow) whole = whole * 10 + static_cast<std::uint64_t>(rest[i] - '0');
-    }
-    double fraction = 0;
-    if (i < rest.size() && rest[i] == '.') {
-      ++i;
-      double scale = 0.1;
-      for (; i < rest.size() && IsDecimalDigit(rest[i]); ++i) {
-        any_digit = true;
-        fraction += scale * (rest[i] - '0');
-        scale /= 10;
-      }
-    }
-    if (!any_digit) return Invalid(kWhat, text, "expected a number before each unit");
-    if (overflow) return Invalid(kWhat, text, "out of range");
-    rest.remove_prefix(i);
-    const Unit* unit = nullptr;
-    for (const Unit& candidate : kUnits) {
-      if (rest.substr(0, candidate.name.size()) == candidate.name) {
-        unit = &candidate;
-        break;
-      }
-    }
-    if (unit == nullptr) {
-      std::size_t end = 0;
-      while (end < rest.size() && !IsDecimalDigit(rest[end]) && rest[end] != '.') ++end;
-      return Invalid(kWhat, text,
-                     rest.empty() ? std::string("missing unit (use ns, us, ms, s, m, min, h or d)")
-                                  : Cat("unknown unit ", QuoteValue(rest.substr(0, end)),
-                                        " (use ns, us, ms, s, m, min, h or d)"));
-    }
-    rest.remove_prefix(unit->name.size());
-    total += unit->size * static_cast<std::int64_t>(whole) + unit->size * fraction;
-    if (total == absl::InfiniteDuration() || total > absl::Hours(24 * 365 * 290)) {
-      return Invalid(kWhat, text, "out of range");
-    }
-  }
-  return negative ? -total : total;
+  return value;
 }
 
 std::vector<std::string> Parameters::PathOf(std::string_view name) const {

@@ -10,6 +10,7 @@ target_sources(cnpgi PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/cluster_status.cc
   ${CMAKE_CURRENT_LIST_DIR}/cluster_status_proto.cc
   ${CMAKE_CURRENT_LIST_DIR}/errors.cc
+  ${CMAKE_CURRENT_LIST_DIR}/internal.cc
   ${CMAKE_CURRENT_LIST_DIR}/json.cc
   ${CMAKE_CURRENT_LIST_DIR}/metrics.cc
   ${CMAKE_CURRENT_LIST_DIR}/object.cc

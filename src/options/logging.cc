@@ -6,6 +6,7 @@
 #include <cstring>
 #include <utility>
 
+#include "base/json_text.h"
 #include "fmt/format.h"
 #include "spdlog/details/log_msg.h"
 #include "spdlog/sinks/stdout_sinks.h"
@@ -271,35 +272,9 @@ bool IsEncoded(std::string_view payload) {
   return true;
 }
 
-// Length of the valid UTF-8 sequence at the start of `s`, or 0 when the
-// first byte does not start one (stray continuation bytes, overlong forms,
-// surrogates, code points above U+10FFFF, truncated sequences).
-std::size_t Utf8SequenceLength(std::string_view s) {
-  const auto byte = [&](std::size_t i) { return static_cast<unsigned char>(s[i]); };
-  const unsigned char b0 = byte(0);
-  if (b0 < 0x80) return 1;
-  std::size_t length = 0;
-  unsigned char low = 0x80;
-  unsigned char high = 0xBF;
-  if (b0 >= 0xC2 && b0 <= 0xDF) {
-    length = 2;
-  } else if (b0 >= 0xE0 && b0 <= 0xEF) {
-    length = 3;
-    if (b0 == 0xE0) low = 0xA0;   // overlong
-    if (b0 == 0xED) high = 0x9F;  // UTF-16 surrogates
-  } else if (b0 >= 0xF0 && b0 <= 0xF4) {
-    length = 4;
-    if (b0 == 0xF0) low = 0x90;   // overlong
-    if (b0 == 0xF4) high = 0x8F;  // above U+10FFFF
-  } else {
-    return 0;
-  }
-  if (s.size() < length) return 0;
-  if (byte(1) < low || byte(1) > high) return 0;
-  for (std::size_t i = 2; i < length; ++i) {
-    if (byte(i) < 0x80 || byte(i) > 0xBF) return 0;
-  }
-  return length;
+// Length of the valid UTF-8 sequence at `s[i]`, or 0.
+std::size_t Utf8SequenceLength(std::string_view s, std::size_t i) {
+  return internal::Utf8SequenceLength(s.data() + i, s.data() + s.size());
 }
 
 constexpr char kHexDigits[] = "0123456789abcdef";
@@ -307,61 +282,7 @@ constexpr char kHexDigits[] = "0123456789abcdef";
 // Escapes for a JSON string body: quotes, backslashes and control characters
 // escaped, invalid UTF-8 replaced by U+FFFD, so that any bytes make valid JSON.
 void AppendJsonEscaped(spdlog::memory_buf_t& out, std::string_view s) {
-  std::size_t i = 0;
-  while (i < s.size()) {
-    const unsigned char c = static_cast<unsigned char>(s[i]);
-    if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
-      // Copy the longest plain ASCII run at once; it is the common case.
-      std::size_t j = i + 1;
-      while (j < s.size()) {
-        const unsigned char d = static_cast<unsigned char>(s[j]);
-        if (d < 0x20 || d >= 0x80 || d == '"' || d == '\\') break;
-        ++j;
-      }
-      out.append(s.data() + i, s.data() + j);
-      i = j;
-      continue;
-    }
-    switch (c) {
-      case '"':
-        out.append(std::string_view("\\\""));
-        break;
-      case '\\':
-        out.append(std::string_view("\\\\"));
-        break;
-      case '\n':
-        out.append(std::string_view("\\n"));
-        break;
-      case '\r':
-        out.append(std::string_view("\\r"));
-        break;
-      case '\t':
-        out.append(std::string_view("\\t"));
-        break;
-      case '\b':
-        out.append(std::string_view("\\b"));
-        break;
-      case '\f':
-        out.append(std::string_view("\\f"));
-        break;
-      default:
-        if (c < 0x20) {
-          const char escaped[] = {'\\', 'u', '0', '0', kHexDigits[c >> 4], kHexDigits[c & 0xF]};
-          out.append(escaped, escaped + sizeof(escaped));
-        } else {
-          const std::size_t length = Utf8SequenceLength(s.substr(i));
-          if (length == 0) {
-            out.append(std::string_view("\\ufffd"));
-            ++i;
-            continue;
-          }
-          out.append(s.data() + i, s.data() + i + length);
-          i += length;
-          continue;
-        }
-    }
-    ++i;
-  }
+  internal::AppendJsonEscaped(out, s, internal::InvalidUtf8::kReplace);
 }
 
 void AppendJsonString(spdlog::memory_buf_t& out, std::string_view s) {
@@ -390,7 +311,7 @@ void AppendTextEscaped(spdlog::memory_buf_t& out, std::string_view s, bool quote
       continue;
     }
     if (c >= 0x80) {
-      const std::size_t length = Utf8SequenceLength(s.substr(i));
+      const std::size_t length = Utf8SequenceLength(s, i);
       if (length == 0) {
         const char escaped[] = {'\\', 'x', kHexDigits[c >> 4], kHexDigits[c & 0xF]};
         out.append(escaped, escaped + sizeof(escaped));
@@ -428,7 +349,7 @@ bool NeedsQuotes(std::string_view s) {
   while (i < s.size()) {
     const unsigned char c = static_cast<unsigned char>(s[i]);
     if (c >= 0x80) {
-      const std::size_t length = Utf8SequenceLength(s.substr(i));
+      const std::size_t length = Utf8SequenceLength(s, i);
       if (length == 0) return true;
       i += length;
       continue;

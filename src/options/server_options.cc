@@ -7,23 +7,14 @@
 #include <utility>
 #include <vector>
 
+#include "base/go_syntax.h"
+#include "base/strings.h"
 #include "cnpgi/errors.h"
 
 namespace cnpgi {
 namespace {
 
-// This absl build has its own absl::string_view, distinct from
-// std::string_view, so absl::StrCat cannot take our std::string_views; these
-// small helpers keep the messages readable without conversions everywhere.
-void AppendPart(std::string& out, std::string_view part) { out.append(part); }
-void AppendPart(std::string& out, std::size_t number) { out.append(std::to_string(number)); }
-
-template <typename... Parts>
-std::string Cat(const Parts&... parts) {
-  std::string out;
-  (AppendPart(out, parts), ...);
-  return out;
-}
+using internal::Cat;
 
 std::string Join(const std::vector<std::string>& parts, std::string_view separator) {
   std::string out;
@@ -144,35 +135,7 @@ std::string Suggestion(std::string_view name) {
 }
 
 // strconv.ParseBool's spellings, which is what the Go plugins accept.
-std::optional<bool> ParseBool(std::string_view value) {
-  if (value == "1" || value == "t" || value == "T" || value == "true" || value == "TRUE" ||
-      value == "True") {
-    return true;
-  }
-  if (value == "0" || value == "f" || value == "F" || value == "false" || value == "FALSE" ||
-      value == "False") {
-    return false;
-  }
-  return std::nullopt;
-}
-
-// Go's time.ParseDuration syntax, through absl::ParseDuration (which shares
-// it) after mapping Go's micro sign spellings and refusing absl's "inf".
-std::optional<absl::Duration> ParseGoDuration(std::string_view text) {
-  std::string normalized(text);
-  for (std::string_view micro : {std::string_view("\xc2\xb5s"), std::string_view("\xce\xbcs")}) {
-    for (std::size_t at = normalized.find(micro); at != std::string::npos;
-         at = normalized.find(micro, at)) {
-      normalized.replace(at, micro.size(), "us");
-    }
-  }
-  absl::Duration duration;
-  if (!absl::ParseDuration(normalized, &duration)) return std::nullopt;
-  if (duration == absl::InfiniteDuration() || duration == -absl::InfiniteDuration()) {
-    return std::nullopt;
-  }
-  return duration;
-}
+std::optional<bool> ParseBool(std::string_view value) { return internal::ParseGoBool(value); }
 
 absl::Status BadValue(std::string_view what, std::string_view value, std::string_view want) {
   return absl::InvalidArgumentError(Cat("invalid value ", Quote(value), " for ", what, ": ", want));
@@ -180,8 +143,10 @@ absl::Status BadValue(std::string_view what, std::string_view value, std::string
 
 absl::StatusOr<absl::Duration> DurationValue(std::string_view what, std::string_view value,
                                              bool allow_zero) {
-  const std::optional<absl::Duration> duration = ParseGoDuration(value);
-  if (!duration.has_value()) {
+  // The parser of plugin parameters (cnpgi::ParseDuration): Go's syntax,
+  // plus "min" and "d", so that a value is valid as a flag and a parameter.
+  const absl::StatusOr<absl::Duration> duration = internal::ParseDurationText(value);
+  if (!duration.ok()) {
     const bool digits_only =
         !value.empty() && value.find_first_not_of("0123456789.") == std::string_view::npos;
     return BadValue(what, value,

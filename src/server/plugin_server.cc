@@ -25,6 +25,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/synchronization/mutex.h"
 #include "cnpgi/logging.h"
 #include "cnpgi/version.h"
 #include "server/call_runner.h"
@@ -32,6 +33,7 @@
 #include "server/elastic_thread_pool.h"
 #include "server/grpc_internals.h"
 #include "server/grpc_log.h"
+#include "server/idle_memory.h"
 #include "server/service_adapters.h"
 #include "server/service_set.h"
 #include "server/unix_socket.h"
@@ -244,6 +246,13 @@ class PluginServer::Impl {
       transport = "unix";
     }
 
+#ifdef NDEBUG
+    // Abseil's deadlock detection (on unless Abseil itself was built with
+    // NDEBUG, as Debian's is not) records every lock taken in a graph:
+    // gRPC takes several absl::Mutex per call. A release build of a plugin
+    // does not pay for it; a debug build keeps it, to catch lock cycles.
+    absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
+#endif
     pool_ = std::make_unique<internal::ElasticThreadPool>();
     runtime_ = std::make_unique<internal::CallRuntime>(metadata_.name, logger, *pool_);
     adapted_ = internal::AdaptServices(services, *capabilities, ToProto(metadata_), *runtime_);
@@ -486,8 +495,14 @@ int PluginServer::run(int argc, char** argv) {
   const Logger* log = impl_->logger();
   const timespec tick{0, 100 * 1000 * 1000};
   int signal_number = 0;
+  internal::IdleTrimmer trimmer({});
   while (signal_number <= 0 && !impl_->listener_failed()) {
     signal_number = sigtimedwait(&signals, nullptr, &tick);
+    if (signal_number > 0) break;
+    if (const auto trimmed = trimmer.Tick()) {
+      log->Debug("idle: memory returned",
+                 {{"file_mappings", trimmed->mappings}, {"file_bytes", trimmed->file_bytes}});
+    }
   }
   const bool failed = signal_number <= 0;
   if (failed) {

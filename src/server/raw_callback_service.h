@@ -1,7 +1,31 @@
 // Not part of the API. A gRPC service whose methods receive and answer raw
 // bytes, registered under the CNPG-I method paths.
+//
+// The only file of the SDK that uses gRPC's internal server API. It relies
+// on, as of gRPC 1.51:
+// - grpc::internal::RpcServiceMethod and RpcMethod::NORMAL_RPC (a method
+//   registered by name, keeping the name as a raw pointer);
+// - grpc::Service::AddMethod() and MarkMethodRawCallback() (protected
+//   members meant for generated code);
+// - grpc::internal::CallbackUnaryHandler<ByteBuffer, ByteBuffer> from
+//   grpcpp/impl/codegen/server_callback_handlers.h (moved in later releases).
+// It compiles against the verified release only (grpc_verified.h). The
+// public replacement in newer gRPC releases is a generic callback service
+// (grpc::CallbackGenericService, grpcpp/generic/callback_generic_service.h):
+// it receives every method as raw bytes through one reactor, at the cost of
+// routing the method path ourselves, answering UNIMPLEMENTED for unknown
+// paths, and registering the service names with reflection and health by
+// hand.
 #ifndef CNPGI_SRC_SERVER_RAW_CALLBACK_SERVICE_H_
 #define CNPGI_SRC_SERVER_RAW_CALLBACK_SERVICE_H_
+
+#include "grpc_verified.h"
+
+// clang-format off
+#if !CNPGI_GRPC_IS_VERIFIED
+#error "cnpgi: src/server/raw_callback_service.h uses gRPC internals (grpc::internal::RpcServiceMethod, CallbackUnaryHandler) checked on gRPC 1.51 only: re-check them against this gRPC release, or port the file to grpc::CallbackGenericService, then widen the range in src/grpc_verified.h"
+#endif
+// clang-format on
 
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/impl/codegen/server_callback_handlers.h>

@@ -3,6 +3,7 @@
 #define CNPGI_SRC_TESTING_CHECKS_H_
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -80,6 +81,13 @@ struct CheckDefinition {
 // Every check, in the order they run.
 const std::vector<CheckDefinition>& CheckDefinitions();
 
+// The checks by subject, each list in the order they run, each defined in
+// the file named.
+std::vector<CheckDefinition> HandshakeChecks();   // checks_handshake.cc
+std::vector<CheckDefinition> CallChecks();        // checks_calls.cc
+std::vector<CheckDefinition> SideEffectChecks();  // checks_side_effects.cc
+std::vector<CheckDefinition> RobustnessChecks();  // checks_robustness.cc
+
 // One lifecycle call the operator could make: a subscription's group and
 // kind with one of its operations.
 struct LifecycleCall {
@@ -118,6 +126,17 @@ std::string JoinProblems(const std::vector<std::string>& problems, std::size_t l
 
 // The status's code name and message, e.g. "UNIMPLEMENTED: ...".
 std::string StatusText(const absl::Status& status);
+
+// "3 calls", "1 call".
+std::string Plural(std::size_t n, const char* one, const char* many);
+
+// A hint for failures that missing plugin parameters may explain ("" when
+// parameters were given).
+std::string ParameterHint(const CheckEnv& env);
+
+// For checks that open connections of their own, which need the handshake
+// to succeed: a SKIP verdict when it failed.
+std::optional<Verdict> HandshakeFailed(const CheckEnv& env);
 
 // A transport-level failure: the plugin crashed, closed the connection or
 // did not answer in time.

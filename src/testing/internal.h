@@ -12,6 +12,8 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "base/prometheus_names.h"
+#include "base/strings.h"
 #include "cnpgi/metrics/v1/metrics.pb.h"
 #include "cnpgi/testing/plugin_client.h"
 
@@ -21,32 +23,10 @@ class Channel;
 
 namespace cnpgi::testing::internal {
 
-// absl::StrCat without its string_view trap: Debian's Abseil has its own
-// absl::string_view, which does not accept std::string_view.
-inline void AppendPiece(std::string& out, std::string_view piece) { out.append(piece); }
-#ifndef ABSL_USES_STD_STRING_VIEW
-inline void AppendPiece(std::string& out, absl::string_view piece) {
-  out.append(piece.data(), piece.size());
-}
-#endif
-inline void AppendPiece(std::string& out, const char* piece) { out.append(piece); }
-inline void AppendPiece(std::string& out, const std::string& piece) { out.append(piece); }
-template <class T>
-requires(std::is_integral_v<T> && !std::is_same_v<T, char> &&
-         !std::is_same_v<T, bool>) void AppendPiece(std::string& out, T value) {
-  out.append(std::to_string(value));
-}
-
-template <class... Pieces>
-std::string Cat(const Pieces&... pieces) {
-  std::string out;
-  (AppendPiece(out, pieces), ...);
-  return out;
-}
-template <class... Pieces>
-void Append(std::string* out, const Pieces&... pieces) {
-  (AppendPiece(*out, pieces), ...);
-}
+using cnpgi::internal::Append;
+using cnpgi::internal::Cat;
+using cnpgi::internal::IsLabelName;
+using cnpgi::internal::IsMetricName;
 
 enum class ChannelSecurity {
   kMutualTls,      // what the operator does (TCP); Unix is always plaintext
@@ -78,8 +58,6 @@ std::string DurationText(absl::Duration d);
 // `text` cut to `limit` bytes with "..." appended when longer.
 std::string Abbreviated(std::string_view text, std::size_t limit = 80);
 
-bool IsMetricName(std::string_view name);
-bool IsLabelName(std::string_view name);
 // Problems of a Define answer, each naming the metric.
 std::vector<std::string> CheckMetricDefinitions(const metrics::v1::DefineMetricsResult& defined);
 

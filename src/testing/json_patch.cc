@@ -19,6 +19,7 @@
 #include <utility>
 #include <vector>
 
+#include "base/json_pointer.h"
 #include "cnpgi/json.h"
 #include "testing/internal.h"
 
@@ -44,22 +45,9 @@ absl::StatusOr<std::vector<std::string>> ParsePointer(const std::string& pointer
     return absl::InvalidArgumentError(internal::Cat(
         "\"", pointer, "\" is not a JSON pointer (it must be empty or start with /)"));
   }
-  std::string token;
-  for (std::size_t i = 1; i <= pointer.size(); ++i) {
-    if (i == pointer.size() || pointer[i] == '/') {
-      tokens.push_back(std::move(token));
-      token.clear();
-      continue;
-    }
-    // ~0 and ~1 are escapes; any other ~ is kept as it is.
-    if (pointer[i] == '~' && i + 1 < pointer.size() &&
-        (pointer[i + 1] == '0' || pointer[i + 1] == '1')) {
-      token.push_back(pointer[i + 1] == '0' ? '~' : '/');
-      ++i;
-      continue;
-    }
-    token.push_back(pointer[i]);
-  }
+  // ~0 and ~1 are escapes; any other ~ is kept as it is.
+  cnpgi::internal::PointerTokens pointer_tokens(pointer, cnpgi::internal::PointerTildes::kKept);
+  for (std::string_view token; pointer_tokens.Next(token);) tokens.emplace_back(token);
   return tokens;
 }
 
@@ -72,29 +60,9 @@ std::string JoinPointer(const std::vector<std::string>& tokens, std::size_t coun
 }
 
 // An array index token, read as the operator's library reads it (Go's
-// strconv.Atoi): an optional sign, then decimal digits, leading zeros
-// allowed, within int64. Negative indices count from the end.
+// strconv.Atoi). Negative indices count from the end.
 absl::StatusOr<std::int64_t> ParseIndex(const std::string& token) {
-  const auto not_an_index = [&] {
-    return absl::InvalidArgumentError(internal::Cat("\"", token, "\" is not an array index"));
-  };
-  const bool negative = !token.empty() && token[0] == '-';
-  const std::size_t start = !token.empty() && (token[0] == '-' || token[0] == '+') ? 1 : 0;
-  if (start == token.size()) return not_an_index();
-  // Accumulated negatively: int64's range is one larger on that side.
-  constexpr std::int64_t kMin = std::numeric_limits<std::int64_t>::min();
-  std::int64_t value = 0;
-  for (std::size_t i = start; i < token.size(); ++i) {
-    if (token[i] < '0' || token[i] > '9') return not_an_index();
-    const int digit = token[i] - '0';
-    if (value < (kMin + digit) / 10) return not_an_index();
-    value = value * 10 - digit;
-  }
-  if (!negative) {
-    if (value == kMin) return not_an_index();
-    value = -value;
-  }
-  return value;
+  return cnpgi::internal::ParseGoArrayIndex(token);
 }
 
 // The element of `array` at `token` for reading/removing/replacing.

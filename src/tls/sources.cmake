@@ -6,6 +6,7 @@ find_package(OpenSSL REQUIRED)
 
 target_sources(cnpgi PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/client_certificate_verifier.cc
+  ${CMAKE_CURRENT_LIST_DIR}/grpc_cipher_suites.cc
   ${CMAKE_CURRENT_LIST_DIR}/mutual_tls.cc
   ${CMAKE_CURRENT_LIST_DIR}/openssl_util.cc
   ${CMAKE_CURRENT_LIST_DIR}/tls13_only.cc)

@@ -7,15 +7,6 @@
 
 #include "absl/strings/str_cat.h"
 
-// gRPC's own accessor for the cipher list it uses (declared in gRPC's
-// src/core/lib/security/security_connector/ssl_utils.h, which is not
-// installed). It is not public API, hence the weak reference: it resolves to
-// null where the gRPC in use does not provide it, with shared and static
-// linking alike. When present (Debian's libgrpc 1.51 exports it), it tells
-// which list gRPC has actually fixed for the process; calling it also fixes
-// the list right away, so nothing can change it after we checked.
-const char* grpc_get_ssl_cipher_suites(void) __attribute__((weak));
-
 namespace cnpgi::internal {
 namespace {
 
@@ -24,7 +15,10 @@ bool set_by_us = false;  // guarded by env_mutex
 
 }  // namespace
 
-absl::Status EnforceTls13Only() { return EnforceTls13OnlyWith(&grpc_get_ssl_cipher_suites); }
+// When gRPC's accessor is present (Debian's libgrpc 1.51 exports it), it
+// tells which list gRPC has actually fixed for the process; calling it also
+// fixes the list right away, so nothing can change it after we checked.
+absl::Status EnforceTls13Only() { return EnforceTls13OnlyWith(GrpcCipherSuitesAccessor()); }
 
 absl::Status EnforceTls13OnlyWith(CipherSuitesAccessor cipher_suites_in_use) {
   const std::string wanted(kNoTls12CipherSuites);

@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "absl/status/status.h"
+#include "tls/grpc_cipher_suites.h"
 
 namespace cnpgi::internal {
 
@@ -31,7 +32,7 @@ inline constexpr std::string_view kNoTls12CipherSuites =
 // Returns FailedPrecondition when gRPC had already fixed another list (TLS
 // was used before this call): servers created now would accept TLS 1.2.
 // Fails closed where gRPC cannot be asked which list it uses (a build
-// without the accessor, see the .cc): FailedPrecondition too, unless the
+// without the accessor, see tls/grpc_cipher_suites.h): FailedPrecondition too, unless the
 // process was started with the variable already set to kNoTls12CipherSuites,
 // the only value gRPC can then have read.
 // Safe to call more than once. Call it before starting any gRPC TLS server
@@ -40,7 +41,6 @@ absl::Status EnforceTls13Only();
 
 // EnforceTls13Only() with the accessor given: gRPC's, or null for a gRPC
 // that lacks it. For tests.
-using CipherSuitesAccessor = const char* (*)();
 absl::Status EnforceTls13OnlyWith(CipherSuitesAccessor cipher_suites_in_use);
 
 }  // namespace cnpgi::internal

@@ -14,7 +14,9 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
+#include <functional>
 #include <future>
 #include <map>
 #include <memory>
@@ -233,6 +235,83 @@ TEST(PluginProcess, RepeatedFailuresAreThrottledAndCounted) {
   EXPECT_LT(written, kCalls / 10) << "the failures were not throttled";
   EXPECT_EQ(written + suppressed, std::uint64_t{kCalls}) << "failures went uncounted";
 }
+
+// A plugin gives memory back once it has been quiet after start-up (see
+// src/server/idle_memory.h), and serves as before afterwards: the code it
+// dropped comes back from the executable. `inspect` gets the plugin's process
+// id while it runs.
+void TrimsIdleMemoryAndKeepsServing(const std::string& binary,
+                                    const std::function<void(pid_t)>& inspect = {}) {
+  TempDir dir;
+  Process plugin(binary,
+                 {"--plugin-path", dir.path().string(), "--log-format=json", "--log-level=debug"},
+                 dir.path());
+  EXPECT_TRUE(testing_support::WaitForListening(dir / kName)) << plugin.Stderr();
+  auto trimmed = [&] {
+    for (const nlohmann::json& line : JsonLines(plugin.Stderr())) {
+      if (line.value("msg", "") == "idle: memory returned") {
+        EXPECT_GT(line.value("file_mappings", 0), 0) << line.dump();
+        return true;
+      }
+    }
+    return false;
+  };
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (!trimmed() && std::chrono::steady_clock::now() < give_up) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_TRUE(trimmed()) << plugin.Stderr();
+
+  auto channel =
+      grpc::CreateChannel("unix:" + (dir / kName).string(), grpc::InsecureChannelCredentials());
+  for (int i = 0; i < 3; ++i) {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    identity::v1::GetPluginMetadataResponse response;
+    const grpc::Status status =
+        identity::v1::Identity::NewStub(channel)->GetPluginMetadata(&context, {}, &response);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    EXPECT_EQ(response.name(), kName);
+  }
+  if (inspect) {
+    // The process behind the socket, from the kernel's peer credentials.
+    const int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_un address{};
+    address.sun_family = AF_UNIX;
+    const std::string path = (dir / kName).string();
+    std::memcpy(address.sun_path, path.c_str(), path.size() + 1);
+    ucred peer{};
+    socklen_t length = sizeof(peer);
+    ASSERT_EQ(connect(fd, reinterpret_cast<const sockaddr*>(&address), sizeof(address)), 0);
+    ASSERT_EQ(getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &peer, &length), 0);
+    close(fd);
+    inspect(peer.pid);
+  }
+  plugin.Signal(SIGTERM);
+  EXPECT_EQ(plugin.Wait(), 0) << plugin.Stderr();
+}
+
+TEST(PluginProcess, ReturnsIdleMemoryAfterStartUpAndKeepsServing) {
+  TrimsIdleMemoryAndKeepsServing(CNPGI_TEST_PLUGIN);
+}
+
+#ifdef CNPGI_TEST_PLUGIN_JEMALLOC
+// cnpgi_link_statically(... ALLOCATOR jemalloc): jemalloc is the process's
+// allocator (it reads MALLOC_CONF: asked for its background thread, it
+// starts one), and the plugin serves and trims as with glibc's.
+TEST(PluginProcess, LinkedWithJemallocUsesItServesAndTrims) {
+  ASSERT_EQ(setenv("MALLOC_CONF", "background_thread:true", 1), 0);
+  TrimsIdleMemoryAndKeepsServing(CNPGI_TEST_PLUGIN_JEMALLOC, [](pid_t pid) {
+    std::vector<std::string> names;
+    for (const auto& task :
+         std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/task")) {
+      names.push_back(testing_support::ReadFileText(task.path() / "comm"));
+    }
+    EXPECT_THAT(names, ::testing::Contains(::testing::StartsWith("jemalloc_bg_thd")));
+  });
+  unsetenv("MALLOC_CONF");
+}
+#endif
 
 // With --log-format=json every line of the process is JSON with the
 // plugin's name: the SDK's, gRPC's own, and those about connections refused

@@ -8,13 +8,12 @@
 
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
+#include "cnpgi/parameters.h"
 
 namespace cnpgi::conformance_tool {
 namespace {
 
 using testing::ConformanceOptions;
-
-std::string S(absl::string_view v) { return std::string(v.data(), v.size()); }
 
 absl::Status Bad(const std::string& message) { return absl::InvalidArgumentError(message); }
 
@@ -49,13 +48,14 @@ std::vector<std::string> SplitList(const std::string& text) {
   return out;
 }
 
+// The syntax of plugin parameters and of the plugins' own flags
+// (cnpgi::ParseDuration: Go's, plus "min" and "d").
 absl::StatusOr<absl::Duration> ParseDurationFlag(const std::string& flag, const std::string& text) {
-  absl::Duration d;
-  if (!absl::ParseDuration(text, &d) || d <= absl::ZeroDuration() ||
-      d == absl::InfiniteDuration()) {
+  const absl::StatusOr<absl::Duration> d = ParseDuration(text);
+  if (!d.ok() || *d <= absl::ZeroDuration()) {
     return Bad(flag + ": \"" + text + "\" is not a positive duration (e.g. 500ms, 5s, 2m)");
   }
-  return d;
+  return *d;
 }
 
 absl::StatusOr<std::string> ReadFile(const std::string& flag, const std::string& path) {
@@ -193,7 +193,7 @@ absl::StatusOr<CommandLine> ParseCommandLine(const std::vector<std::string>& arg
     auto text = ReadFile("--config", *config);
     if (!text.ok()) return text.status();
     if (absl::Status s = testing::ApplyConformanceConfig(*text, o); !s.ok()) {
-      return Bad("--config " + *config + ": " + S(s.message()));
+      return Bad("--config " + *config + ": " + std::string(s.message()));
     }
   }
   if (plugin_name) o.plugin_name = *plugin_name;
@@ -206,10 +206,10 @@ absl::StatusOr<CommandLine> ParseCommandLine(const std::vector<std::string>& arg
   if (!only.empty()) o.only = only;
   for (auto& s : skip) o.skip.push_back(s);
   if (absl::Status s = testing::ValidateCheckSelection(o.only); !s.ok()) {
-    return Bad("--check: " + S(s.message()));
+    return Bad("--check: " + std::string(s.message()));
   }
   if (absl::Status s = testing::ValidateCheckSelection(o.skip); !s.ok()) {
-    return Bad("--skip: " + S(s.message()));
+    return Bad("--skip: " + std::string(s.message()));
   }
 
   const bool tls_flags = client_cert || client_key || server_cert || server_name;
@@ -235,7 +235,7 @@ absl::StatusOr<CommandLine> ParseCommandLine(const std::vector<std::string>& arg
   }
   auto tls = testing::TlsCredentials::FromFiles(*client_cert, *client_key, *server_cert,
                                                 server_name.value_or(""));
-  if (!tls.ok()) return Bad(S(tls.status().message()));
+  if (!tls.ok()) return Bad(std::string(tls.status().message()));
   o.endpoint = testing::Endpoint::Tcp(*address, *std::move(tls));
   return cl;
 }

@@ -7,6 +7,10 @@
 #
 #   run_conformance.sh CONFORMANCE_BINARY PLUGIN_BINARY ROLE
 #
+# Self-contained on purpose: an example is meant to be copied out of this
+# repository as the start of a plugin project, so it shares no script with
+# the other example (examples/*/tests/run_conformance.sh start alike).
+#
 # The plugin is always stopped, also when a check fails.
 set -euo pipefail
 

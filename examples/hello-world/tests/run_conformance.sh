@@ -4,6 +4,10 @@
 #
 #   run_conformance.sh unix|tcp CONFORMANCE_BINARY PLUGIN_BINARY
 #
+# Self-contained on purpose: an example is meant to be copied out of this
+# repository as the start of a plugin project, so it shares no script with
+# the other example (examples/*/tests/run_conformance.sh start alike).
+#
 # unix: `hello-world plugin --plugin-path=DIR`, checked through its socket.
 # tcp:  `hello-world plugin --server-address=127.0.0.1:0 --server-cert=...
 #       --server-key=... --client-cert=...` (the Deployment's flags) with
