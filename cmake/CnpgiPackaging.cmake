@@ -34,6 +34,8 @@ with its test kit (cnpgi::testing, cnpgi-testing.pc).")
 set(CPACK_DEBIAN_DEV_PACKAGE_DEPENDS
     "libgrpc++-dev, libprotobuf-dev, protobuf-compiler-grpc, libabsl-dev, libspdlog-dev, \
 nlohmann-json3-dev, libssl-dev, cnpgi-conformance (= ${PROJECT_VERSION}-1)")
+# cnpgi_link_statically() links jemalloc in when its archive is there.
+set(CPACK_DEBIAN_DEV_PACKAGE_RECOMMENDS "libjemalloc-dev")
 set(CPACK_DEBIAN_DEV_PACKAGE_SECTION libdevel)
 
 set(CPACK_DEBIAN_CONFORMANCE_PACKAGE_NAME cnpgi-conformance)
