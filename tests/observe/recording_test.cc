@@ -103,7 +103,7 @@ class RecordingTest : public ::testing::Test {
   }
   absl::StatusOr<test::PluginClient> Connect(test::ClientOptions options = {}) {
     return test::PluginClient::Connect(test::Endpoint::Unix(server_.socket_path().string()),
-                                          std::move(options));
+                                       std::move(options));
   }
   TempDir records_;
   UnixServer server_;

@@ -97,13 +97,13 @@ TEST_F(ReplayTest, GreenAgainstTheSamePlugin) {
 
 TEST_F(ReplayTest, RedAgainstAChangedPlugin) {
   auto kit = test::PluginKit::Start(PluginServer(GoodMetadata())
-                                           .Add(std::make_shared<ChangedOperator>())
-                                           .Add(std::make_shared<conformance_test::GoodLifecycle>())
-                                           .Add(std::make_shared<conformance_test::GoodHooks>())
-                                           .Add(std::make_shared<conformance_test::GoodPostgres>())
-                                           .Add(std::make_shared<conformance_test::GoodMetrics>())
-                                           .Add(std::make_shared<conformance_test::GoodWal>())
-                                           .Declare(SidecarInjection{.instance_pods = true}));
+                                        .Add(std::make_shared<ChangedOperator>())
+                                        .Add(std::make_shared<conformance_test::GoodLifecycle>())
+                                        .Add(std::make_shared<conformance_test::GoodHooks>())
+                                        .Add(std::make_shared<conformance_test::GoodPostgres>())
+                                        .Add(std::make_shared<conformance_test::GoodMetrics>())
+                                        .Add(std::make_shared<conformance_test::GoodWal>())
+                                        .Declare(SidecarInjection{.instance_pods = true}));
   ASSERT_TRUE(kit.ok()) << kit.status();
   auto report = test::Replay(kit->client(), recording_->path().string());
   ASSERT_TRUE(report.ok()) << report.status();
