@@ -60,20 +60,17 @@ void AppendMissing(Json& target, const Json* source, std::string_view key) {
   }
 }
 
-// Mutable access to the array at `pointer`, creating it when absent.
-absl::StatusOr<Json*> EditArray(Object& object, const std::string& pointer) {
-  Json* value = nullptr;
-  // Kept past the call, which Object allows its own code (Object::EditAt):
-  // the value stays where it is until an edit above it changes the
-  // structure, and the callers edit below it only.
-  if (absl::Status s = object.Edit(pointer, [&value](Json& v) { value = &v; }); !s.ok()) return s;
-  absl::StatusOr<Json*> list = value;
-  if ((*list)->is_null()) **list = Json::value_t::array;
-  if (!(*list)->is_array()) {
-    return absl::FailedPreconditionError(Cat("cannot inject a sidecar: ", pointer, " is ",
-                                             JsonTypeName(**list), ", expected an array"));
-  }
-  return list;
+// Appends `entry` to the array at `pointer`, creating the array when absent.
+absl::Status AppendToArray(Object& object, const std::string& pointer, Json entry) {
+  return object.Edit(pointer, [&](Json& list) -> absl::Status {
+    if (list.is_null()) list = Json::value_t::array;
+    if (!list.is_array()) {
+      return absl::FailedPreconditionError(Cat("cannot inject a sidecar: ", pointer, " is ",
+                                               JsonTypeName(list), ", expected an array"));
+    }
+    list.push_back(std::move(entry));
+    return absl::OkStatus();
+  });
 }
 
 std::string Describe(const Object& object) {
@@ -150,17 +147,20 @@ absl::Status Inject(Object& object, const SidecarOptions& options) {
 
   // The shared socket volume.
   if (view.FindVolume(kPluginsVolumeName) == nullptr) {
-    absl::StatusOr<Json*> volumes = EditArray(object, base + "/volumes");
-    if (!volumes.ok()) return volumes.status();
-    (*volumes)->push_back(
-        Json::object({{"name", std::string(kPluginsVolumeName)}, {"emptyDir", Json::object()}}));
+    if (absl::Status s = AppendToArray(object, base + "/volumes",
+                                       Json::object({{"name", std::string(kPluginsVolumeName)},
+                                                     {"emptyDir", Json::object()}}));
+        !s.ok()) {
+      return s;
+    }
   }
 
   // /plugins in the main container.
   if (!HasPluginsMount(object.Find(main_pointer + "/volumeMounts"))) {
-    absl::StatusOr<Json*> mounts = EditArray(object, main_pointer + "/volumeMounts");
-    if (!mounts.ok()) return mounts.status();
-    (*mounts)->push_back(PluginsMount());
+    if (absl::Status s = AppendToArray(object, main_pointer + "/volumeMounts", PluginsMount());
+        !s.ok()) {
+      return s;
+    }
   }
 
   // The sidecar itself, unless a container of that name exists already.
@@ -187,10 +187,7 @@ absl::Status Inject(Object& object, const SidecarOptions& options) {
   if (!HasPluginsMount(&mounts)) mounts.push_back(PluginsMount());
   if (sidecar.contains("env") && sidecar["env"].is_null()) sidecar.erase("env");
 
-  absl::StatusOr<Json*> init_containers = EditArray(object, base + "/initContainers");
-  if (!init_containers.ok()) return init_containers.status();
-  (*init_containers)->push_back(std::move(sidecar));
-  return absl::OkStatus();
+  return AppendToArray(object, base + "/initContainers", std::move(sidecar));
 }
 
 }  // namespace
