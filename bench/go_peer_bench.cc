@@ -252,15 +252,6 @@ Running Start(const Options& opt, const Server& s, const std::string& dir, const
   return r;
 }
 
-grpc::ByteBuffer Serialize(const google::protobuf::Message& m) {
-  grpc::ByteBuffer b;
-  bool own = false;
-  if (!grpc::SerializationTraits<google::protobuf::Message>::Serialize(m, &b, &own).ok()) {
-    Die("cannot serialize a request");
-  }
-  return b;
-}
-
 // Samples of one figure, by transport and server label.
 using Samples = std::map<std::string, std::map<std::string, std::vector<double>>>;
 

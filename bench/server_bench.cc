@@ -165,15 +165,6 @@ Started StartServer(const std::string& bin_dir, const Variant& v) {
   return s;
 }
 
-grpc::ByteBuffer Serialize(const google::protobuf::Message& m) {
-  grpc::ByteBuffer b;
-  bool own = false;
-  if (!grpc::SerializationTraits<google::protobuf::Message>::Serialize(m, &b, &own).ok()) {
-    Die("cannot serialize a request");
-  }
-  return b;
-}
-
 // One MutateCluster call; answers the patch, for checking that both servers
 // do the same work.
 std::string MutateOnce(const std::string& socket, const std::string& cluster) {

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grpcpp/generic/generic_stub.h>
+#include <grpcpp/impl/codegen/proto_utils.h>
 #include <sched.h>
 #include <signal.h>
 #include <spawn.h>
@@ -191,6 +192,15 @@ void StopServer(pid_t pid, bool hard) {
   kill(pid, SIGKILL);
   int status = 0;
   waitpid(pid, &status, 0);
+}
+
+grpc::ByteBuffer Serialize(const google::protobuf::Message& m) {
+  grpc::ByteBuffer b;
+  bool own = false;
+  if (!grpc::SerializationTraits<google::protobuf::Message>::Serialize(m, &b, &own).ok()) {
+    Die("cannot serialize a request");
+  }
+  return b;
 }
 
 LoadResult RunLoad(pid_t server, const Connector& connect, const std::string& method,

@@ -3,6 +3,7 @@
 #ifndef CNPGI_BENCH_SUPPORT_BENCH_SUPPORT_H_
 #define CNPGI_BENCH_SUPPORT_BENCH_SUPPORT_H_
 
+#include <google/protobuf/message.h>
 #include <grpcpp/grpcpp.h>
 #include <sys/types.h>
 
@@ -51,6 +52,9 @@ pid_t Spawn(const std::string& binary, const std::vector<std::string>& args,
             int cpu = -1);
 // SIGTERM (or SIGKILL when `hard`), then SIGKILL after 5 s.
 void StopServer(pid_t pid, bool hard);
+
+// A request message as the bytes a generic stub sends.
+grpc::ByteBuffer Serialize(const google::protobuf::Message& m);
 
 // The operator keeps up to five connections per plugin.
 inline constexpr int kMaxConnections = 5;
