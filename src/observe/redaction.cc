@@ -4,14 +4,10 @@
 #include <cctype>
 #include <vector>
 
+#include "absl/strings/ascii.h"
+
 namespace cnpgi::internal {
 namespace {
-
-char Lower(char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); }
-
-bool EndsWith(std::string_view text, std::string_view suffix) {
-  return text.size() >= suffix.size() && text.substr(text.size() - suffix.size()) == suffix;
-}
 
 // The words of an identifier, lowercase: split at '_', '-', '.', '/' and
 // lower-to-upper case changes ("clientCASecret": client, casecret).
@@ -27,7 +23,7 @@ std::vector<std::string> Words(std::string_view name) {
         std::islower(static_cast<unsigned char>(name[i - 1])) && !words.back().empty()) {
       words.emplace_back();
     }
-    words.back().push_back(Lower(c));
+    words.back().push_back(absl::ascii_tolower(static_cast<unsigned char>(c)));
   }
   if (words.size() > 1 && words.back().empty()) words.pop_back();
   return words;
@@ -36,9 +32,9 @@ std::vector<std::string> Words(std::string_view name) {
 bool EndsInSecretWord(std::string_view word, bool with_secret) {
   for (std::string_view suffix :
        {"password", "passwd", "token", "credential", "credentials", "passphrase", "apikey"}) {
-    if (EndsWith(word, suffix)) return true;
+    if (word.ends_with(suffix)) return true;
   }
-  return with_secret && EndsWith(word, "secret");
+  return with_secret && word.ends_with("secret");
 }
 
 // Names of members of Kubernetes objects: there "...Secret" and "...Key"
@@ -108,8 +104,7 @@ bool RedactKeyValuePasswords(std::string& text) {
   static constexpr std::array<std::string_view, 4> kKeys = {"password", "passwd", "pwd",
                                                             "sslpassword"};
   bool changed = false;
-  std::string lower(text.size(), '\0');
-  for (std::size_t i = 0; i < text.size(); ++i) lower[i] = Lower(text[i]);
+  std::string lower = absl::AsciiStrToLower(text);
   std::size_t pos = 0;
   while ((pos = lower.find('=', pos)) != std::string::npos) {
     std::size_t key_start = pos;
