@@ -10,6 +10,7 @@
 #include "base/go_syntax.h"
 #include "base/strings.h"
 #include "cnpgi/errors.h"
+#include "cnpgi/parameters.h"
 
 namespace cnpgi {
 namespace {
@@ -143,9 +144,6 @@ std::string Suggestion(std::string_view name) {
   if (best == nullptr) return "";
   return Cat(" (did you mean --", best->name, "?)");
 }
-
-// strconv.ParseBool's spellings, which is what the Go plugins accept.
-std::optional<bool> ParseBool(std::string_view value) { return internal::ParseGoBool(value); }
 
 absl::Status BadValue(std::string_view what, std::string_view value, std::string_view want) {
   return absl::InvalidArgumentError(Cat("invalid value ", Quote(value), " for ", what, ": ", want));
@@ -318,27 +316,25 @@ absl::StatusOr<std::string> ServerOptions::GrpcListenAddress() const {
 
 namespace {
 
-// A count or a size: digits, for sizes with an optional binary suffix
-// (Ki, Mi, Gi, also K, M, G), as Kubernetes quantities are written.
+// A count (--record-max-files) or a size in bytes (--record-max-bytes). Sizes
+// are Kubernetes quantities, read as plugin parameters are (cnpgi::Quantity:
+// 1048576, 512Ki, 100Mi, 1G), so that a manifest's value means the same in
+// both places.
 absl::StatusOr<std::uint64_t> CountValue(std::string_view what, std::string_view value, bool size) {
-  std::size_t digits = 0;
-  while (digits < value.size() && value[digits] >= '0' && value[digits] <= '9') ++digits;
-  std::string_view suffix = value.substr(digits);
-  std::uint64_t unit = 1;
-  if (size && !suffix.empty()) {
-    if (suffix.size() == 2 && suffix[1] == 'i') suffix = suffix.substr(0, 1);
-    if (suffix == "K" || suffix == "k") unit = std::uint64_t{1} << 10;
-    if (suffix == "M") unit = std::uint64_t{1} << 20;
-    if (suffix == "G") unit = std::uint64_t{1} << 30;
-    if (unit != 1) suffix = {};
+  std::int64_t number = 0;
+  if (size) {
+    absl::StatusOr<Quantity> quantity = Quantity::Parse(value);
+    if (!quantity.ok()) {
+      return BadValue(what, value, "want a size in bytes such as 1048576, 512Ki, 100Mi or 1Gi");
+    }
+    number = quantity->value();
+  } else {
+    absl::StatusOr<std::int64_t> count = ParseInt(value);
+    if (!count.ok()) return BadValue(what, value, "want a whole number");
+    number = *count;
   }
-  const std::string_view want =
-      size ? "want a size in bytes such as 1048576, 512Ki, 100Mi or 1Gi" : "want a whole number";
-  if (digits == 0 || !suffix.empty() || digits > 12) return BadValue(what, value, want);
-  std::uint64_t number = 0;
-  for (char c : value.substr(0, digits)) number = number * 10 + static_cast<std::uint64_t>(c - '0');
-  if (number == 0) return BadValue(what, value, "must be greater than zero");
-  return number * unit;
+  if (number <= 0) return BadValue(what, value, "must be greater than zero");
+  return static_cast<std::uint64_t>(number);
 }
 
 // The metrics endpoint takes the addresses --server-address takes.
@@ -395,11 +391,12 @@ absl::StatusOr<CommandLine> ParseCommandLine(absl::Span<const char* const> args,
     const std::string_view a(arg);
     if (a == "--") break;
     if (a == "-h" || a == "--help" ||
-        (a.starts_with("--help=") && ParseBool(a.substr(7)) == true)) {
+        (a.starts_with("--help=") && internal::ParseGoBool(a.substr(7)) == true)) {
       result.action = CommandLine::Action::kHelp;
       return result;
     }
-    if (a == "--version" || (a.starts_with("--version=") && ParseBool(a.substr(10)) == true)) {
+    if (a == "--version" ||
+        (a.starts_with("--version=") && internal::ParseGoBool(a.substr(10)) == true)) {
       result.action = CommandLine::Action::kVersion;
     }
   }
@@ -467,7 +464,7 @@ absl::StatusOr<CommandLine> ParseCommandLine(absl::Span<const char* const> args,
       return absl::InvalidArgumentError(
           Cat("flag ", dashed, " needs a value (", dashed, "=", spec->value_name, ")"));
     }
-    if (spec->is_bool && !ParseBool(value).has_value()) {
+    if (spec->is_bool && !internal::ParseGoBool(value).has_value()) {
       return BadValue(Cat("flag ", dashed), value, "want true or false");
     }
     if (value.empty()) {
@@ -521,7 +518,8 @@ absl::StatusOr<CommandLine> ParseCommandLine(absl::Span<const char* const> args,
   }
 
   // Log level: --log-level, then --debug, then the environment.
-  const bool debug = get(Flag::kDebug).has_value() && ParseBool(*get(Flag::kDebug)) == true;
+  const bool debug =
+      get(Flag::kDebug).has_value() && internal::ParseGoBool(*get(Flag::kDebug)) == true;
   if (const std::optional<std::string>& level = get(Flag::kLogLevel); level.has_value()) {
     const std::optional<spdlog::level::level_enum> parsed = ParseLogLevel(*level);
     if (!parsed.has_value()) {
@@ -595,7 +593,7 @@ absl::StatusOr<CommandLine> ParseCommandLine(absl::Span<const char* const> args,
     options.record_max_bytes = *n;
   }
   if (auto redact = flag_or_env(Flag::kRecordRedact, kRecordRedactEnv)) {
-    const std::optional<bool> on = ParseBool(redact->first);
+    const std::optional<bool> on = internal::ParseGoBool(redact->first);
     if (!on.has_value()) return BadValue(redact->second, redact->first, "want true or false");
     options.record_redact = *on;
   }
