@@ -132,15 +132,14 @@ absl::Status ClientCertificateVerifier::Check(std::string_view leaf_pem,
   // Fail closed: without a readable trust file no client is trusted, exactly
   // as the Go helper library, which re-reads the file on every handshake.
   if (!anchors.ok()) return anchors.status();
-  absl::Status error;
-  const std::shared_ptr<const PresentedCertificates> presented =
-      Presented(leaf_pem, chain_pem, error);
-  if (presented == nullptr) return error;
-  return (*anchors)->Verify(*presented);
+  absl::StatusOr<std::shared_ptr<const PresentedCertificates>> presented =
+      Presented(leaf_pem, chain_pem);
+  if (!presented.ok()) return presented.status();
+  return (*anchors)->Verify(**presented);
 }
 
-std::shared_ptr<const PresentedCertificates> ClientCertificateVerifier::Presented(
-    std::string_view leaf_pem, std::string_view chain_pem, absl::Status& error) {
+absl::StatusOr<std::shared_ptr<const PresentedCertificates>> ClientCertificateVerifier::Presented(
+    std::string_view leaf_pem, std::string_view chain_pem) {
   {
     std::lock_guard<std::mutex> lock(presented_mu_);
     if (last_presented_ != nullptr && last_presented_->SameAs(leaf_pem, chain_pem)) {
@@ -149,13 +148,10 @@ std::shared_ptr<const PresentedCertificates> ClientCertificateVerifier::Presente
   }
   absl::StatusOr<std::shared_ptr<const PresentedCertificates>> parsed =
       PresentedCertificates::Parse(leaf_pem, chain_pem);
-  if (!parsed.ok()) {
-    error = parsed.status();
-    return nullptr;
-  }
+  if (!parsed.ok()) return parsed.status();
   std::lock_guard<std::mutex> lock(presented_mu_);
   last_presented_ = *parsed;
-  return *std::move(parsed);
+  return parsed;
 }
 
 bool ClientCertificateVerifier::Verify(

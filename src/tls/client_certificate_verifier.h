@@ -106,9 +106,8 @@ class ClientCertificateVerifier final : public grpc::experimental::ExternalCerti
   // a handshake's verification, and the operator presents the same
   // certificate on every connection. Only the parsing is reused: every
   // handshake is verified, against the trust file as it is then.
-  std::shared_ptr<const PresentedCertificates> Presented(std::string_view leaf_pem,
-                                                         std::string_view chain_pem,
-                                                         absl::Status& error);
+  absl::StatusOr<std::shared_ptr<const PresentedCertificates>> Presented(
+      std::string_view leaf_pem, std::string_view chain_pem);
 
   ClientCertificateFile file_;
   std::mutex presented_mu_;
