@@ -10,6 +10,8 @@ packages=(
   # protocol and runtime
   protobuf-compiler protobuf-compiler-grpc libprotobuf-dev libgrpc++-dev libabsl-dev
   libspdlog-dev nlohmann-json3-dev libssl-dev
+  # cnpgi-conformance's command line (header-only)
+  libcli11-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev python3 python3-protobuf openssl procps
   # cnpgi_link_statically(... ALLOCATOR jemalloc) and its benchmark

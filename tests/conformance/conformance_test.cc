@@ -597,6 +597,12 @@ TEST(ConformanceCommand, UsageErrorsExitTwoWithTheReason) {
       {{"--socket", "a", "--plugin-parameters", "novalue"}, "\"novalue\" is not key=value"},
       {{"--socket", "a", "--config", (dir / "missing.json").string()}, "--config: cannot read"},
       {{"--socket"}, "--socket needs a value"},
+      {{"--socket", "--strict"}, "--socket needs a value"},
+      {{"--socket=a", "--socket", "b"}, "--socket is given twice"},
+      {{"--socket", "a", "stray"}, "unexpected argument \"stray\""},
+      {{"--socket", "a", "--strict=maybe"}, "--strict takes no value, or true or false: \"maybe\""},
+      {{"--socket", "a", "--check"}, "--check needs a value"},
+      {{"--socket", "a", "--connections", "65"}, "--connections: \"65\" is not a number in 2..64"},
       {{"--address", "h:1", "--client-cert", (dir / "none.crt").string(), "--client-key", "k",
         "--server-cert", "s"},
        "client certificate file"},
@@ -616,6 +622,9 @@ TEST(ConformanceCommand, ListHelpAndVersion) {
   const CheckerRun help = Conformance({"--help"}, dir.path());
   EXPECT_EQ(help.exit_code, 0);
   EXPECT_THAT(help.out, HasSubstr("Exit status: 0"));
+  EXPECT_THAT(help.out, HasSubstr("  --socket PATH "));
+  EXPECT_THAT(help.out, HasSubstr("Checks with side effects"));
+  for (const auto& c : ct::ConformanceChecks()) EXPECT_THAT(help.out, HasSubstr("  " + c.name));
   const CheckerRun version = Conformance({"--version"}, dir.path());
   EXPECT_EQ(version.exit_code, 0);
   EXPECT_THAT(version.out, HasSubstr("cnpgi-conformance "));

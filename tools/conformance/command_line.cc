@@ -1,6 +1,14 @@
+// CLI11 (Debian's libcli11-dev) scans the command line and writes --help
+// from the same table, so a flag cannot be parsed without being documented.
+// Unlike the SDK's own flags (src/options), which must read exactly like the
+// Go helper library's, the checker has no compatibility to keep: what CLI11
+// cannot say the way this tool wants (unknown flags, a missing value, a flag
+// given twice, what a value means) is decided here, after the scan, so every
+// message names the flag.
 #include "command_line.h"
 
-#include <algorithm>
+#include <CLI/CLI.hpp>
+
 #include <fstream>
 #include <map>
 #include <optional>
@@ -15,35 +23,230 @@ namespace {
 
 using test::ConformanceOptions;
 
+constexpr const char* kProgram = "cnpgi-conformance";
+
 absl::Status Bad(const std::string& message) { return absl::InvalidArgumentError(message); }
+
+// The help text's groups, in order.
+constexpr const char* kWhere = "Where the plugin is";
+constexpr const char* kNeeds = "What the plugin needs";
+constexpr const char* kSideEffects = "Checks with side effects (off unless asked for)";
+constexpr const char* kRunning = "Running";
+
+// CLI11's layout with the two usage lines first and the description after,
+// as the tool has always printed them.
+class HelpLayout : public CLI::Formatter {
+ public:
+  std::string make_usage(const CLI::App*, std::string name) const override {
+    return "Usage:\n  " + name + " --socket PATH [options]\n  " + name +
+           " --address HOST:PORT --client-cert FILE --client-key FILE \\\n"
+           "      --server-cert FILE [--server-name NAME] [options]\n\n";
+  }
+  std::string make_help(const CLI::App* app, std::string name,
+                        CLI::AppFormatMode mode) const override {
+    return make_usage(app, name) + app->get_description() + "\n" + make_groups(app, mode) +
+           make_footer(app);
+  }
+};
+
+// The scanned command line: every flag once in the table, its raw values.
+class FlagTable {
+ public:
+  FlagTable() : app_(Description(), kProgram) {
+    app_.formatter(std::make_shared<HelpLayout>());
+    app_.get_formatter()->column_width(27);
+    // Unknown arguments are left for Scan to name; CLI11 would list them all
+    // in one sentence.
+    app_.allow_extras();
+    app_.set_help_flag();  // added last, in its group
+
+    Value("--socket", "PATH", "its Unix socket (<plugin-path>/<plugin name>)", kWhere);
+    Value("--address", "HOST:PORT", "its TCP endpoint (mutual TLS 1.3)", kWhere);
+    Value("--client-cert", "FILE", "the client certificate to present (the operator's tls.crt)",
+          kWhere);
+    Value("--client-key", "FILE", "its private key", kWhere);
+    Value("--server-cert", "FILE", "the plugin's certificate, pinned as the only trusted root",
+          kWhere);
+    Value("--server-name", "NAME",
+          "the DNS name it must carry (default: the first label of\n"
+          "HOST, like the operator checks the Service name)",
+          kWhere);
+
+    Value("--plugin-name", "NAME",
+          "the name it must report (cnpg.io/pluginName label,\nspec.plugins[].name)", kNeeds);
+    Value("--plugin-parameters", "K=V,..", "its parameters in the fixture Cluster's spec.plugins[]",
+          kNeeds);
+    Value("--backup-parameters", "K=V,..", "the fixture Backup's pluginConfiguration.parameters",
+          kNeeds);
+    Value("--config", "FILE",
+          "a JSON file with any of: pluginName, parameters,\n"
+          "backupParameters, cluster, pod, job, backup,\n"
+          "postgresConfiguration, walDir, runBackup, runRestoreJob,\n"
+          "only, skip, strict (flags win over the file)",
+          kNeeds);
+
+    Value("--wal-dir", "DIR",
+          "archive and restore a test segment through DIR, a scratch\n"
+          "directory the plugin can read and write",
+          kSideEffects);
+    Switch("--backup", "take a real backup", kSideEffects);
+    Switch("--restore-job", "run the restore job hook (restores PGDATA where the\nplugin runs)",
+           kSideEffects);
+
+    List("--check", "run only these checks or groups (e.g. lifecycle)");
+    List("--skip", "skip these checks or groups");
+    Value("--call-timeout", "DURATION", "deadline of each call (default 5s)", kRunning);
+    Value("--timeout", "DURATION", "the whole run (default 2m); then the rest fails", kRunning);
+    Value("--probe-budget", "DURATION", "how fast Probe must answer (default 1s)", kRunning);
+    Value("--connections", "N", "connections of the concurrency check (default 5)", kRunning);
+    Switch("--strict", "warnings fail the run (exit status 1) as failures do", kRunning);
+    Value("--junit", "FILE", "also write the results as JUnit XML", kRunning);
+    Value("--replay", "DIR",
+          "instead of the checks, send the calls recorded in DIR\n"
+          "(--record-dir) again and compare the answers",
+          kRunning);
+    Switch("--list", "list the checks and exit", kRunning);
+    Switch("--version", "print the version and exit", kRunning);
+    app_.set_help_flag("-h,--help", "this text")->group(kRunning);
+
+    std::string checks;
+    for (const auto& c : test::ConformanceChecks()) {
+      std::string name = c.name;
+      if (name.size() < 30) name.resize(30, ' ');
+      checks += "  " + name + " " + c.description + "\n";
+    }
+    app_.footer(
+        "\nExit status: 0 every check passed, warned or was skipped, 1 some check failed\n"
+        "(or warned, with --strict), 2 usage error or the plugin could not be reached at all.\n"
+        "\n"
+        "Checks:\n" +
+        checks);
+  }
+
+  std::string Help() const { return app_.help(); }
+
+  absl::Status Scan(const std::vector<std::string>& args) {
+    // CLI11 consumes a vector from its back.
+    std::vector<std::string> reversed(args.rbegin(), args.rend());
+    try {
+      app_.parse(reversed);
+    } catch (const CLI::CallForHelp&) {
+      help_ = true;
+      return absl::OkStatus();
+    } catch (const CLI::ParseError& e) {
+      // Not expected with every flag taking 0 or 1 values; named anyway.
+      return Bad(e.what());
+    }
+    for (const std::string& extra : app_.remaining()) {
+      if (extra.size() > 1 && extra[0] == '-')
+        return Bad("unknown flag " + extra + " (see --help)");
+    }
+    if (!app_.remaining().empty()) {
+      return Bad("unexpected argument \"" + app_.remaining().front() + "\" (see --help)");
+    }
+    for (const Flag& flag : flags_) {
+      const std::vector<std::string>& values = flag.option->results();
+      switch (flag.kind) {
+        case Kind::kValue:
+          if (values.size() > 1) return Bad(flag.name + " is given twice");
+          if (!values.empty() && values.front().empty()) return Bad(flag.name + " needs a value");
+          break;
+        case Kind::kSwitch:
+          for (const std::string& value : values) {
+            if (!ParseBool(value).ok()) {
+              return Bad(flag.name + " takes no value, or true or false: \"" + value + "\"");
+            }
+          }
+          break;
+        case Kind::kList:
+          if (flag.option->count() > 0 && All(flag.name).empty()) {
+            return Bad(flag.name + " needs a value");
+          }
+          break;
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  bool help() const { return help_; }
+
+  // After a successful Scan: a flag with one value (absent: nullopt), a
+  // switch, a list (all occurrences together).
+  std::optional<std::string> One(const std::string& flag) const {
+    const std::vector<std::string>& values = Find(flag).option->results();
+    if (values.empty()) return std::nullopt;
+    return values.front();
+  }
+  bool On(const std::string& flag) const {
+    const std::vector<std::string>& values = Find(flag).option->results();
+    return !values.empty() && *ParseBool(values.back());
+  }
+  std::vector<std::string> All(const std::string& flag) const {
+    std::vector<std::string> values;
+    for (const std::string& value : Find(flag).option->results()) {
+      if (!value.empty()) values.push_back(value);
+    }
+    return values;
+  }
+
+ private:
+  static std::string Description() {
+    return "Checks a running CNPG-I plugin the way the CloudNativePG operator and instance\n"
+           "manager use it, and prints one line per check: PASS, FAIL with the reason, WARN\n"
+           "for a practice the operator tolerates (with the reason), or SKIP with why.\n";
+  }
+
+  enum class Kind { kValue, kSwitch, kList };
+  struct Flag {
+    std::string name;
+    Kind kind;
+    CLI::Option* option;
+  };
+
+  const Flag& Find(const std::string& name) const {
+    for (const Flag& flag : flags_) {
+      if (flag.name == name) return flag;
+    }
+    std::abort();  // a name missing from the table is a bug of this file
+  }
+
+  // 0 or 1 values each time: "--socket" alone and "--socket --backup" leave
+  // the value empty for Scan to report instead of taking the next flag.
+  CLI::Option* Value(const std::string& flag, const std::string& type, const std::string& help,
+                     const char* group, Kind kind = Kind::kValue) {
+    CLI::Option* option = app_.add_option(flag, help)
+                              ->type_name(type)
+                              ->expected(0, 1)
+                              ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
+                              ->group(group);
+    flags_.push_back({flag, kind, option});
+    return option;
+  }
+  void Switch(const std::string& flag, const std::string& help, const char* group) {
+    flags_.push_back({flag, Kind::kSwitch, app_.add_flag(flag, help)->group(group)});
+  }
+  void List(const std::string& flag, const std::string& help) {
+    Value(flag, "NAME[,NAME...]", help, kRunning, Kind::kList)->delimiter(',');
+  }
+
+  CLI::App app_;
+  std::vector<Flag> flags_;  // in the order of --help
+  bool help_ = false;
+};
 
 // "k=v,k2=v2" (a value may contain '=', not ',').
 absl::StatusOr<std::map<std::string, std::string>> ParsePairs(const std::string& flag,
                                                               const std::string& text) {
   std::map<std::string, std::string> out;
-  std::size_t start = 0;
-  while (start <= text.size()) {
-    std::size_t end = text.find(',', start);
-    if (end == std::string::npos) end = text.size();
-    const std::string pair = text.substr(start, end - start);
-    if (!pair.empty()) {
-      const auto eq = pair.find('=');
-      if (eq == std::string::npos || eq == 0) {
-        return Bad(flag + ": \"" + pair + "\" is not key=value");
-      }
-      out[pair.substr(0, eq)] = pair.substr(eq + 1);
-    }
-    start = end + 1;
-  }
-  return out;
-}
-
-std::vector<std::string> SplitList(const std::string& text) {
-  std::vector<std::string> out;
   std::stringstream in(text);
-  std::string item;
-  while (std::getline(in, item, ',')) {
-    if (!item.empty()) out.push_back(item);
+  std::string pair;
+  while (std::getline(in, pair, ',')) {
+    if (pair.empty()) continue;
+    const auto eq = pair.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      return Bad(flag + ": \"" + pair + "\" is not key=value");
+    }
+    out[pair.substr(0, eq)] = pair.substr(eq + 1);
   }
   return out;
 }
@@ -66,149 +269,51 @@ absl::StatusOr<std::string> ReadFile(const std::string& flag, const std::string&
   return content.str();
 }
 
-}  // namespace
-
-absl::StatusOr<CommandLine> ParseCommandLine(const std::vector<std::string>& args) {
+absl::StatusOr<CommandLine> Interpret(const FlagTable& flags) {
   CommandLine cl;
-  ConformanceOptions& o = cl.options;
-  std::optional<std::string> socket, address, client_cert, client_key, server_cert, server_name,
-      config;
-  std::optional<std::map<std::string, std::string>> parameters, backup_parameters;
-  std::optional<std::string> plugin_name, wal_dir;
-  std::optional<bool> run_backup, run_restore_job, strict;
-  std::vector<std::string> only, skip;
-  std::map<std::string, int> seen;
-
-  const std::vector<std::string> with_value = {"--socket",
-                                               "--address",
-                                               "--client-cert",
-                                               "--client-key",
-                                               "--server-cert",
-                                               "--server-name",
-                                               "--config",
-                                               "--plugin-name",
-                                               "--plugin-parameters",
-                                               "--backup-parameters",
-                                               "--check",
-                                               "--skip",
-                                               "--wal-dir",
-                                               "--call-timeout",
-                                               "--timeout",
-                                               "--probe-budget",
-                                               "--connections",
-                                               "--junit",
-                                               "--replay"};
-  const std::vector<std::string> switches = {
-      "--backup", "--restore-job", "--strict", "--list", "--help", "-h", "--version"};
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    std::string flag = args[i];
-    std::optional<std::string> value;
-    if (const auto eq = flag.find('='); flag.rfind("--", 0) == 0 && eq != std::string::npos) {
-      value = flag.substr(eq + 1);
-      flag = flag.substr(0, eq);
-    }
-    const bool takes_value =
-        std::find(with_value.begin(), with_value.end(), flag) != with_value.end();
-    const bool is_switch = std::find(switches.begin(), switches.end(), flag) != switches.end();
-    if (!takes_value && !is_switch) {
-      if (flag.rfind("-", 0) == 0) return Bad("unknown flag " + flag + " (see --help)");
-      return Bad("unexpected argument \"" + flag + "\" (see --help)");
-    }
-    if (is_switch && value) return Bad(flag + " takes no value");
-    if (takes_value && !value) {
-      if (i + 1 >= args.size()) return Bad(flag + " needs a value");
-      value = args[++i];
-    }
-    const bool repeatable = flag == "--check" || flag == "--skip";
-    if (!repeatable && ++seen[flag] > 1) return Bad(flag + " is given twice");
-
-    if (flag == "--help" || flag == "-h") {
-      cl.action = CommandLine::Action::kHelp;
-      return cl;
-    }
-    if (flag == "--version") {
-      cl.action = CommandLine::Action::kVersion;
-      return cl;
-    }
-    if (flag == "--list") {
-      cl.action = CommandLine::Action::kList;
-    } else if (flag == "--backup") {
-      run_backup = true;
-    } else if (flag == "--restore-job") {
-      run_restore_job = true;
-    } else if (flag == "--strict") {
-      strict = true;
-    } else if (value->empty()) {
-      return Bad(flag + " needs a non-empty value");
-    } else if (flag == "--socket") {
-      socket = *value;
-    } else if (flag == "--address") {
-      address = *value;
-    } else if (flag == "--client-cert") {
-      client_cert = *value;
-    } else if (flag == "--client-key") {
-      client_key = *value;
-    } else if (flag == "--server-cert") {
-      server_cert = *value;
-    } else if (flag == "--server-name") {
-      server_name = *value;
-    } else if (flag == "--config") {
-      config = *value;
-    } else if (flag == "--plugin-name") {
-      plugin_name = *value;
-    } else if (flag == "--plugin-parameters" || flag == "--backup-parameters") {
-      auto pairs = ParsePairs(flag, *value);
-      if (!pairs.ok()) return pairs.status();
-      (flag == "--plugin-parameters" ? parameters : backup_parameters) = *std::move(pairs);
-    } else if (flag == "--check") {
-      for (auto& c : SplitList(*value)) only.push_back(c);
-    } else if (flag == "--skip") {
-      for (auto& c : SplitList(*value)) skip.push_back(c);
-    } else if (flag == "--wal-dir") {
-      wal_dir = *value;
-    } else if (flag == "--call-timeout" || flag == "--timeout" || flag == "--probe-budget") {
-      auto d = ParseDurationFlag(flag, *value);
-      if (!d.ok()) return d.status();
-      (flag == "--call-timeout" ? o.call_timeout
-       : flag == "--timeout"    ? o.timeout
-                                : o.probe_budget) = *d;
-    } else if (flag == "--connections") {
-      int n = 0;
-      try {
-        std::size_t used = 0;
-        n = std::stoi(*value, &used);
-        if (used != value->size()) n = 0;
-      } catch (const std::exception&) {
-        n = 0;
-      }
-      if (n < 2 || n > 64) return Bad("--connections: \"" + *value + "\" is not a number in 2..64");
-      o.connections = n;
-    } else if (flag == "--junit") {
-      cl.junit_file = *value;
-    } else if (flag == "--replay") {
-      if (value->empty()) return Bad("--replay needs a directory");
-      cl.replay_dir = *value;
-    }
+  if (flags.help()) {
+    cl.action = CommandLine::Action::kHelp;
+    return cl;
   }
-  if (cl.action == CommandLine::Action::kList) return cl;
+  if (flags.On("--version")) {
+    cl.action = CommandLine::Action::kVersion;
+    return cl;
+  }
+  if (flags.On("--list")) {
+    cl.action = CommandLine::Action::kList;
+    return cl;
+  }
 
+  ConformanceOptions& o = cl.options;
   // The config file first; flags override it.
+  const auto config = flags.One("--config");
   if (config) {
-    auto text = ReadFile("--config", *config);
+    const absl::StatusOr<std::string> text = ReadFile("--config", *config);
     if (!text.ok()) return text.status();
     if (absl::Status s = test::ApplyConformanceConfig(*text, o); !s.ok()) {
       return Bad("--config " + *config + ": " + std::string(s.message()));
     }
   }
-  if (plugin_name) o.plugin_name = *plugin_name;
-  if (parameters) o.plugin_parameters = *parameters;
-  if (backup_parameters) o.backup_parameters = *backup_parameters;
-  if (wal_dir) o.wal_dir = *wal_dir;
-  if (run_backup) o.run_backup = true;
-  if (run_restore_job) o.run_restore_job = true;
-  if (strict) o.strict = true;
-  if (!only.empty()) o.only = only;
-  for (auto& s : skip) o.skip.push_back(s);
+  if (const auto plugin_name = flags.One("--plugin-name")) o.plugin_name = *plugin_name;
+  const auto parameters = flags.One("--plugin-parameters");
+  if (parameters) {
+    auto pairs = ParsePairs("--plugin-parameters", *parameters);
+    if (!pairs.ok()) return pairs.status();
+    o.plugin_parameters = *std::move(pairs);
+  }
+  const auto backup_parameters = flags.One("--backup-parameters");
+  if (backup_parameters) {
+    auto pairs = ParsePairs("--backup-parameters", *backup_parameters);
+    if (!pairs.ok()) return pairs.status();
+    o.backup_parameters = *std::move(pairs);
+  }
+  if (const auto wal_dir = flags.One("--wal-dir")) o.wal_dir = *wal_dir;
+  if (flags.On("--backup")) o.run_backup = true;
+  if (flags.On("--restore-job")) o.run_restore_job = true;
+  if (flags.On("--strict")) o.strict = true;
+
+  if (auto only = flags.All("--check"); !only.empty()) o.only = std::move(only);
+  for (auto& s : flags.All("--skip")) o.skip.push_back(std::move(s));
   if (absl::Status s = test::ValidateCheckSelection(o.only); !s.ok()) {
     return Bad("--check: " + std::string(s.message()));
   }
@@ -216,10 +321,37 @@ absl::StatusOr<CommandLine> ParseCommandLine(const std::vector<std::string>& arg
     return Bad("--skip: " + std::string(s.message()));
   }
 
+  for (const auto& [flag, field] :
+       {std::pair{"--call-timeout", &o.call_timeout}, std::pair{"--timeout", &o.timeout},
+        std::pair{"--probe-budget", &o.probe_budget}}) {
+    const std::optional<std::string> text = flags.One(flag);
+    if (!text) continue;
+    const absl::StatusOr<absl::Duration> duration = ParseDurationFlag(flag, *text);
+    if (!duration.ok()) return duration.status();
+    *field = *duration;
+  }
+  const auto connections = flags.One("--connections");
+  if (connections) {
+    const absl::StatusOr<std::int64_t> n = ParseInt(*connections);
+    if (!n.ok() || *n < 2 || *n > 64) {
+      return Bad("--connections: \"" + *connections + "\" is not a number in 2..64");
+    }
+    o.connections = static_cast<int>(*n);
+  }
+  if (const auto junit = flags.One("--junit")) cl.junit_file = *junit;
+  if (const auto replay = flags.One("--replay")) cl.replay_dir = *replay;
+
+  const auto socket = flags.One("--socket");
+  const auto address = flags.One("--address");
+  const auto client_cert = flags.One("--client-cert");
+  const auto client_key = flags.One("--client-key");
+  const auto server_cert = flags.One("--server-cert");
+  const auto server_name = flags.One("--server-name");
   const bool tls_flags = client_cert || client_key || server_cert || server_name;
   if (socket && address) return Bad("--socket and --address exclude each other");
-  if (!socket && !address)
+  if (!socket && !address) {
     return Bad("say where the plugin is: --socket PATH or --address HOST:PORT");
+  }
   if (socket) {
     if (tls_flags) {
       return Bad(
@@ -244,71 +376,14 @@ absl::StatusOr<CommandLine> ParseCommandLine(const std::vector<std::string>& arg
   return cl;
 }
 
-std::string Usage(const std::string& program) {
-  std::string checks;
-  for (const auto& c : test::ConformanceChecks()) {
-    std::string name = c.name;
-    if (name.size() < 30) name.resize(30, ' ');
-    checks += "  " + name + " " + c.description + "\n";
-  }
-  return "Usage:\n"
-         "  " +
-         program +
-         " --socket PATH [options]\n"
-         "  " +
-         program +
-         " --address HOST:PORT --client-cert FILE --client-key FILE \\\n"
-         "      --server-cert FILE [--server-name NAME] [options]\n"
-         "\n"
-         "Checks a running CNPG-I plugin the way the CloudNativePG operator and instance\n"
-         "manager use it, and prints one line per check: PASS, FAIL with the reason, WARN\n"
-         "for a practice the operator tolerates (with the reason), or SKIP with why.\n"
-         "\n"
-         "Where the plugin is:\n"
-         "  --socket PATH              its Unix socket (<plugin-path>/<plugin name>)\n"
-         "  --address HOST:PORT        its TCP endpoint (mutual TLS 1.3)\n"
-         "  --client-cert FILE         the client certificate to present (the operator's tls.crt)\n"
-         "  --client-key FILE          its private key\n"
-         "  --server-cert FILE         the plugin's certificate, pinned as the only trusted root\n"
-         "  --server-name NAME         the DNS name it must carry (default: the first label of\n"
-         "                             HOST, like the operator checks the Service name)\n"
-         "\n"
-         "What the plugin needs:\n"
-         "  --plugin-name NAME         the name it must report (cnpg.io/pluginName label,\n"
-         "                             spec.plugins[].name)\n"
-         "  --plugin-parameters K=V,.. its parameters in the fixture Cluster's spec.plugins[]\n"
-         "  --backup-parameters K=V,.. the fixture Backup's pluginConfiguration.parameters\n"
-         "  --config FILE              a JSON file with any of: pluginName, parameters,\n"
-         "                             backupParameters, cluster, pod, job, backup,\n"
-         "                             postgresConfiguration, walDir, runBackup, runRestoreJob,\n"
-         "                             only, skip, strict (flags win over the file)\n"
-         "\n"
-         "Checks with side effects (off unless asked for):\n"
-         "  --wal-dir DIR              archive and restore a test segment through DIR, a scratch\n"
-         "                             directory the plugin can read and write\n"
-         "  --backup                   take a real backup\n"
-         "  --restore-job              run the restore job hook (restores PGDATA where the\n"
-         "                             plugin runs)\n"
-         "\n"
-         "Running:\n"
-         "  --check NAME[,NAME...]     run only these checks or groups (e.g. lifecycle)\n"
-         "  --skip NAME[,NAME...]      skip these checks or groups\n"
-         "  --call-timeout DURATION    deadline of each call (default 5s)\n"
-         "  --timeout DURATION         the whole run (default 2m); then the rest fails\n"
-         "  --probe-budget DURATION    how fast Probe must answer (default 1s)\n"
-         "  --connections N            connections of the concurrency check (default 5)\n"
-         "  --strict                   warnings fail the run (exit status 1) as failures do\n"
-         "  --junit FILE               also write the results as JUnit XML\n"
-         "  --replay DIR               instead of the checks, send the calls recorded in DIR\n"
-         "                             (--record-dir) again and compare the answers\n"
-         "  --list                     list the checks and exit\n"
-         "  --version, -h/--help\n"
-         "\n"
-         "Exit status: 0 every check passed, warned or was skipped, 1 some check failed\n"
-         "(or warned, with --strict), 2 usage error or the plugin could not be reached at all.\n"
-         "\n"
-         "Checks:\n" +
-         checks;
+}  // namespace
+
+absl::StatusOr<CommandLine> ParseCommandLine(const std::vector<std::string>& args) {
+  FlagTable flags;
+  if (absl::Status scanned = flags.Scan(args); !scanned.ok()) return scanned;
+  return Interpret(flags);
 }
+
+std::string Usage() { return FlagTable().Help(); }
 
 }  // namespace cnpgi::conformance_tool

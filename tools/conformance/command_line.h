@@ -23,8 +23,8 @@ struct CommandLine {
 // transport given twice or not at all, an unreadable config or certificate).
 absl::StatusOr<CommandLine> ParseCommandLine(const std::vector<std::string>& args);
 
-// The --help text.
-std::string Usage(const std::string& program);
+// The --help text (from the same table as the parser).
+std::string Usage();
 
 }  // namespace cnpgi::conformance_tool
 

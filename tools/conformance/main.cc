@@ -84,7 +84,7 @@ int main(int argc, char** argv) {
   }
   switch (cl->action) {
     case cnpgi::conformance_tool::CommandLine::Action::kHelp:
-      std::cout << cnpgi::conformance_tool::Usage(program);
+      std::cout << cnpgi::conformance_tool::Usage();
       return kAllPassed;
     case cnpgi::conformance_tool::CommandLine::Action::kVersion:
       std::cout << program << " " << cnpgi::kSdkVersion << " (CNPG-I " << cnpgi::kProtocolVersion
