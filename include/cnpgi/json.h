@@ -50,13 +50,9 @@ struct JsonLimits {
 // 64-bit range become doubles.
 absl::StatusOr<nlohmann::json> ParseJson(std::string_view text, const JsonLimits& limits = {});
 
-// Appends the compact JSON text of `value` to `out`. Fails with
-// InvalidArgument naming the field path for a string that is not valid UTF-8,
-// a NaN or infinite number, a binary value, or nesting deeper than 512 levels;
-// `out` then holds a partial document and should be discarded.
-absl::Status AppendJson(const nlohmann::json& value, std::string& out);
-
-// Returns the compact JSON text of `value`; errors as AppendJson.
+// Returns the compact JSON text of `value`. Fails with InvalidArgument
+// naming the field path for a string that is not valid UTF-8, a NaN or
+// infinite number, a binary value, or nesting deeper than 512 levels.
 absl::StatusOr<std::string> ToJson(const nlohmann::json& value);
 
 // Appends `token` to `out` escaped as one RFC 6901 JSON-pointer reference

@@ -129,13 +129,6 @@ std::string CommandLineHelp(std::string_view program, std::string_view plugin_na
 // Converts a --server-address value as GrpcListenAddress() does.
 absl::StatusOr<std::string> ToGrpcListenAddress(std::string_view server_address);
 
-// Parses a log level name (trace, debug, info, warn or warning, error;
-// any case), as --log-level and CNPGI_LOG_LEVEL accept it.
-std::optional<spdlog::level::level_enum> ParseLogLevel(std::string_view name);
-
-// Parses a log format name (text, json; any case).
-std::optional<LogFormat> ParseLogFormat(std::string_view name);
-
 }  // namespace cnpgi
 
 #endif  // CNPGI_SERVER_OPTIONS_H_

@@ -41,6 +41,10 @@ void AppendFieldPath(std::string& out, const PathStep& step);
 // components are array indices.
 std::string FormatFieldPath(const std::vector<std::string>& components);
 
+// cnpgi::ToJson appending to `out` (the patch writer puts values inside a
+// larger document). On error `out` holds a partial document.
+absl::Status AppendJson(const nlohmann::json& value, std::string& out);
+
 // Appends `text` as a JSON string literal (quotes included). Returns false if
 // `text` is not valid UTF-8.
 bool AppendJsonString(std::string_view text, std::string& out);

@@ -625,7 +625,7 @@ absl::StatusOr<nlohmann::json> ParseJson(std::string_view text, const JsonLimits
   }
 }
 
-absl::Status AppendJson(const nlohmann::json& value, std::string& out) {
+absl::Status internal::AppendJson(const nlohmann::json& value, std::string& out) {
   try {
     return Writer(out).Write(value);
   } catch (const std::bad_alloc&) {
@@ -637,7 +637,7 @@ absl::Status AppendJson(const nlohmann::json& value, std::string& out) {
 
 absl::StatusOr<std::string> ToJson(const nlohmann::json& value) {
   std::string out;
-  absl::Status status = AppendJson(value, out);
+  absl::Status status = internal::AppendJson(value, out);
   if (!status.ok()) return status;
   return out;
 }

@@ -177,7 +177,7 @@ class PatchWriter {
     }
     if (value != nullptr) {
       out_ += ",\"value\":";
-      absl::Status status = AppendJson(*value, out_);
+      absl::Status status = internal::AppendJson(*value, out_);
       if (!status.ok()) {
         error_ = absl::InvalidArgumentError(
             internal::Cat("cannot write the patch value at ", path, ": ", status.message()));

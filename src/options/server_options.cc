@@ -216,8 +216,8 @@ std::string AddressError(std::string_view address, std::string_view why) {
   return Cat("invalid value ", Quote(address), " for --server-address: ", why);
 }
 
-}  // namespace
-
+// Log level names (trace, debug, info, warn or warning, error; any case), as
+// --log-level and CNPGI_LOG_LEVEL accept them.
 std::optional<spdlog::level::level_enum> ParseLogLevel(std::string_view name) {
   const std::string lower = AsciiLower(name.substr(0, 16));
   if (name.size() > 16) return std::nullopt;
@@ -236,6 +236,8 @@ std::optional<LogFormat> ParseLogFormat(std::string_view name) {
   if (lower == "json") return LogFormat::kJson;
   return std::nullopt;
 }
+
+}  // namespace
 
 absl::StatusOr<std::string> ToGrpcListenAddress(std::string_view address) {
   if (address.empty()) {

@@ -299,9 +299,9 @@ Verdict CapabilitiesServices(CheckEnv& env) {
   if (auto failed = CapabilitiesUnanswered(h)) return *failed;
   std::vector<std::string> problems;
   std::vector<std::string> answered;
-  for (Service service : HandshakeOrder()) {
+  for (Service service : internal::HandshakeOrder()) {
     if (!h.Advertises(service)) continue;
-    const std::string_view method = CapabilitiesMethodOf(service);
+    const std::string_view method = internal::CapabilitiesMethodOf(service);
     const HandshakeResult::Step* step = nullptr;
     for (const auto& s : h.steps) {
       if (s.method == method) step = &s;

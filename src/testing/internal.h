@@ -23,6 +23,12 @@ class Channel;
 
 namespace cnpgi::test::internal {
 
+// The method path of a service's GetCapabilities.
+std::string_view CapabilitiesMethodOf(Service service);
+// Services with a GetCapabilities, in the order the operator asks them
+// during its handshake (SEMANTICS 2.1).
+const std::vector<Service>& HandshakeOrder();
+
 using cnpgi::internal::Append;
 using cnpgi::internal::Cat;
 using cnpgi::internal::IsLabelName;

@@ -250,9 +250,9 @@ absl::Status PluginClient::Handshake() {
     record(HandshakeStep(*this, *result, kGetPluginCapabilitiesMethod, result->capabilities));
   }
   if (first.ok()) {
-    for (Service service : HandshakeOrder()) {
+    for (Service service : internal::HandshakeOrder()) {
       if (!result->Advertises(service)) continue;
-      const std::string_view method = CapabilitiesMethodOf(service);
+      const std::string_view method = internal::CapabilitiesMethodOf(service);
       absl::Status s;
       switch (service) {
         case Service::kOperator:

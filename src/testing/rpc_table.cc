@@ -2,26 +2,9 @@
 // operator's handshake order.
 #include "cnpgi/testing/plugin_client.h"
 
-#include <errno.h>
-#include <google/protobuf/empty.pb.h>
-#include <grpcpp/generic/generic_stub.h>
-#include <grpcpp/grpcpp.h>
-#include <string.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
-#include <unistd.h>
+#include <string_view>
+#include <vector>
 
-#include <cmath>
-#include <filesystem>
-#include <fstream>
-#include <future>
-#include <set>
-#include <sstream>
-#include <utility>
-
-#include "absl/strings/str_join.h"
-#include "cnpgi/json.h"
 #include "testing/internal.h"
 
 namespace cnpgi::test {
@@ -105,7 +88,7 @@ std::string_view NameOf(Service service) {
   return "TYPE_UNKNOWN";
 }
 
-std::string_view CapabilitiesMethodOf(Service service) {
+std::string_view internal::CapabilitiesMethodOf(Service service) {
   switch (service) {
     case Service::kOperator:
       return "/cnpgi.operator.v1.Operator/GetCapabilities";
@@ -127,7 +110,7 @@ std::string_view CapabilitiesMethodOf(Service service) {
   return "";
 }
 
-const std::vector<Service>& HandshakeOrder() {
+const std::vector<Service>& internal::HandshakeOrder() {
   static const std::vector<Service>* const order = new std::vector<Service>{
       Service::kOperator,        Service::kLifecycle,  Service::kWal,      Service::kBackup,
       Service::kReconcilerHooks, Service::kRestoreJob, Service::kPostgres, Service::kMetrics,

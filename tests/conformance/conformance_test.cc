@@ -281,6 +281,22 @@ TEST(Conformance, JUnitXmlHasOneTestcasePerCheckAndEscapesMessages) {
   EXPECT_THAT(xml, Not(HasSubstr("\"broken.conformance.cnpgi.example\" (")));
 }
 
+// What a report of one's own prints (a CI annotation, a dashboard): the
+// outcome's name, as the command's lines start with it.
+TEST(Conformance, OutcomeNamesAreTheLinePrefixes) {
+  const std::pair<ct::CheckOutcome, std::string_view> outcomes[] = {
+      {ct::CheckOutcome::kPass, "PASS"},
+      {ct::CheckOutcome::kFail, "FAIL"},
+      {ct::CheckOutcome::kSkip, "SKIP"},
+      {ct::CheckOutcome::kWarn, "WARN"}};
+  for (const auto& [outcome, name] : outcomes) {
+    EXPECT_EQ(ct::OutcomeName(outcome), name);
+    const ct::CheckResult result{.name = "probe", .outcome = outcome, .message = "m"};
+    EXPECT_THAT(ct::FormatCheckResult(result),
+                ::testing::StartsWith(std::string(name) + "  probe"));
+  }
+}
+
 TEST(Conformance, ConfigFileIsReadAndCheckedField) {
   ct::ConformanceOptions options;
   ASSERT_TRUE(ct::ApplyConformanceConfig(R"({"pluginName":"x.example","parameters":{"a":"b"},

@@ -136,6 +136,12 @@ TEST(ClusterExternalTest, ExternalClustersAndSources) {
   std::vector<ExternalCluster> externals = cluster->external_clusters();
   ASSERT_EQ(externals.size(), 2u);
   EXPECT_FALSE(externals[0].plugin.has_value());
+  std::optional<ExternalCluster> plain = cluster->FindExternalCluster("plain");
+  ASSERT_TRUE(plain.has_value());
+  EXPECT_EQ(plain->index, 0u);
+  EXPECT_EQ((*plain->json)["connectionParameters"]["host"], "h");
+  EXPECT_EQ(cluster->FindExternalCluster("origin")->index, 1u);
+  EXPECT_FALSE(cluster->FindExternalCluster("none").has_value());
   std::optional<PluginConfiguration> plugin = cluster->FindExternalClusterPlugin("origin");
   ASSERT_TRUE(plugin.has_value());
   EXPECT_EQ(plugin->index(), 1u);

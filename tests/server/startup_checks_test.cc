@@ -124,10 +124,16 @@ TEST(StartupChecks, EveryProblemIsListedAtOnce) {
 }
 
 TEST(StartupChecks, PluginNameRules) {
+  // ValidatePluginMetadata, which a plugin's own tests can call, decides as
+  // the start does and says the same.
   auto named = [](std::string name) {
     auto m = TestMetadata();
     m.name = std::move(name);
-    return StartError(WithStatus(m));
+    const std::string started = StartError(WithStatus(m));
+    const absl::Status checked = ValidatePluginMetadata(m);
+    EXPECT_EQ(checked.ok(), started == "started") << m.name;
+    EXPECT_THAT(started, HasSubstr(checked.message())) << m.name;
+    return started;
   };
   EXPECT_THAT(named(""), HasSubstr("the name is empty"));
   EXPECT_THAT(named(std::string(64, 'a')), HasSubstr("64 characters long; at most 63"));

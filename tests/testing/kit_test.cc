@@ -6,6 +6,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <thread>
 
 #include "cnpgi/testing/gtest.h"
@@ -98,6 +99,9 @@ TEST_F(GoodPluginTest, HandshakeFollowsTheOperatorsOrder) {
   EXPECT_FALSE(h.Subscribes("batch", "Job", LifecycleOperation::kEvaluate));
   EXPECT_TRUE(h.DeclaresInstanceSidecarInjection());
   EXPECT_TRUE(h.HooksBackups());
+  EXPECT_TRUE(h.HooksClusters());
+  EXPECT_THAT(h.BackupCapabilityNames(), ElementsAre("TYPE_BACKUP"));
+  EXPECT_THAT(h.RestoreJobCapabilityNames(), ElementsAre("KIND_RESTORE"));
 
   // The fixture Cluster carries the plugin as the operator records it.
   const nlohmann::json cluster = kit().cluster();
@@ -110,6 +114,9 @@ TEST_F(GoodPluginTest, HandshakeFollowsTheOperatorsOrder) {
               ::testing::Contains("TYPE_INSTANCE_SIDECAR_INJECTION"));
   EXPECT_THAT(status["operatorCapabilities"].get<std::vector<std::string>>(),
               ::testing::Contains("TYPE_SET_STATUS_IN_CLUSTER"));
+  EXPECT_EQ(status["backupCapabilities"], h.BackupCapabilityNames());
+  EXPECT_EQ(status["restoreJobHookCapabilities"], h.RestoreJobCapabilityNames());
+  EXPECT_EQ(status["walCapabilities"], h.WalCapabilityNames());
 }
 
 TEST_F(GoodPluginTest, OperatorCalls) {
@@ -149,9 +156,23 @@ TEST_F(GoodPluginTest, ConfigurationMetricsAndReconcilerHooks) {
   EXPECT_EQ((*samples)[0].labels.at("cluster"), "pg-orders");
   EXPECT_EQ((*samples)[0].value, 1);
 
+  // The two calls behind ScrapeMetrics, as the instance manager makes them.
+  auto defined = client().DefineMetrics(kit().cluster());
+  ASSERT_THAT(defined, IsOk());
+  ASSERT_EQ(defined->metrics_size(), 1);
+  EXPECT_EQ(defined->metrics(0).fq_name(), "cnpgi_good_up");
+  auto collected = client().CollectMetrics(kit().cluster());
+  ASSERT_THAT(collected, IsOk());
+  ASSERT_EQ(collected->metrics_size(), 1);
+  EXPECT_EQ(collected->metrics(0).fq_name(), "cnpgi_good_up");
+  EXPECT_EQ(collected->metrics(0).value(), 1);
+
   auto pre = client().PreReconcile(kit().cluster(), kit().cluster());
   ASSERT_THAT(pre, IsOk());
   EXPECT_EQ(pre->behavior(), reconciler::v1::ReconcilerHooksResult::BEHAVIOR_CONTINUE);
+  auto post = client().PostReconcile(kit().cluster(), kit().backup());
+  ASSERT_THAT(post, IsOk());
+  EXPECT_EQ(post->behavior(), reconciler::v1::ReconcilerHooksResult::BEHAVIOR_CONTINUE);
 }
 
 TEST_F(GoodPluginTest, WalArchiveRestoreBackupAndRestoreJob) {
@@ -184,6 +205,24 @@ TEST_F(GoodPluginTest, MalformedInputReachesThePluginAsSent) {
   EXPECT_THAT(client().LifecycleHook(LifecycleOperation::kEvaluate, kit().cluster(),
                                      ct::Document::Raw("not json")),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("object_definition")));
+}
+
+TEST_F(GoodPluginTest, RawBytesReachThePluginAsSent) {
+  const std::string_view method = ct::MethodOf(ct::Rpc::kSetStatusInCluster);
+  operator_::v1::SetStatusInClusterRequest request;
+  request.set_cluster(kit().cluster().dump());
+  auto answer = client().CallBytes(method, request.SerializeAsString());
+  ASSERT_THAT(answer, IsOk());
+  operator_::v1::SetStatusInClusterResponse response;
+  ASSERT_TRUE(response.ParseFromString(*answer));
+  EXPECT_EQ(nlohmann::json::parse(response.json_status()),
+            (nlohmann::json{{"enabled", true}, {"instances", 3}}));
+  // Bytes that are no protobuf message: refused by the server, which still
+  // answers afterwards.
+  EXPECT_THAT(client().CallBytes(method, "\xff\xff\xff\xff"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("not a valid cnpgi.operator.v1.SetStatusInClusterRequest")));
+  EXPECT_THAT(client().Probe(), IsOk());
 }
 
 TEST_F(GoodPluginTest, AnotherConnectionRunsItsOwnHandshake) {
@@ -265,6 +304,40 @@ TEST(PluginKit, EveryCallHasADeadline) {
   auto late = kit->Connect(past);
   EXPECT_THAT(late, StatusIs(absl::StatusCode::kDeadlineExceeded,
                              HasSubstr("not called: the overall deadline has passed")));
+}
+
+// The kit's RPC table against the protocol compiled from proto/: each method
+// path names a method of the generated descriptors, the table covers every
+// method of the services it names but their GetCapabilities, and each
+// service is the protocol's PluginCapability.Service.Type value.
+TEST(RpcTable, MatchesTheCompiledProtocol) {
+  const google::protobuf::DescriptorPool* pool = google::protobuf::DescriptorPool::generated_pool();
+  const google::protobuf::EnumDescriptor* types =
+      identity::v1::PluginCapability_Service_Type_descriptor();
+  std::set<std::string> table;
+  std::set<const google::protobuf::ServiceDescriptor*> services;
+  for (ct::Rpc rpc : ct::AllRpcs()) {
+    const std::string method(ct::MethodOf(rpc));
+    EXPECT_EQ(method, "/" + std::string(ct::NameOf(rpc)));
+    std::string full_name = method.substr(1);
+    full_name[full_name.find('/')] = '.';
+    const google::protobuf::MethodDescriptor* descriptor = pool->FindMethodByName(full_name);
+    ASSERT_NE(descriptor, nullptr) << method;
+    EXPECT_TRUE(table.insert(descriptor->full_name()).second) << method << " is listed twice";
+    services.insert(descriptor->service());
+    const google::protobuf::EnumValueDescriptor* type =
+        types->FindValueByNumber(static_cast<int>(ct::ServiceOf(rpc)));
+    ASSERT_NE(type, nullptr) << method;
+    EXPECT_EQ(type->name(), ct::NameOf(ct::ServiceOf(rpc))) << method;
+  }
+  EXPECT_EQ(services.size(), 8u);  // the nine services but Identity
+  for (const google::protobuf::ServiceDescriptor* service : services) {
+    for (int i = 0; i < service->method_count(); ++i) {
+      const google::protobuf::MethodDescriptor* m = service->method(i);
+      if (m->name() == "GetCapabilities") continue;
+      EXPECT_EQ(table.count(m->full_name()), 1u) << m->full_name() << " is missing";
+    }
+  }
 }
 
 TEST(PluginClient, MissingSocketIsExplained) {

@@ -40,13 +40,15 @@ enum class CheckOutcome { kPass, kFail, kSkip, kWarn };
 // "PASS", "FAIL", "SKIP", "WARN".
 std::string_view OutcomeName(CheckOutcome outcome);
 
+// Every member has an initializer, so designated initializers naming only
+// some of them compile under -Wextra.
 struct CheckResult {
-  std::string name;  // e.g. "lifecycle.idempotent"
+  std::string name{};  // e.g. "lifecycle.idempotent"
   CheckOutcome outcome = CheckOutcome::kSkip;
   // PASS: what was verified; FAIL: what is wrong; WARN: what the operator
   // tolerates and why it is still worth fixing; SKIP: why it did not run.
-  std::string message;
-  absl::Duration duration;
+  std::string message{};
+  absl::Duration duration{};
 };
 
 struct CheckInfo {

@@ -164,11 +164,6 @@ std::string_view MethodOf(Rpc rpc);
 std::string_view NameOf(Rpc rpc);
 // The protocol name of a service type, e.g. "TYPE_WAL_SERVICE".
 std::string_view NameOf(Service service);
-// The method path of a service's GetCapabilities.
-std::string_view CapabilitiesMethodOf(Service service);
-// Services with a GetCapabilities, in the order the operator asks them
-// during its handshake (SEMANTICS 2.1).
-const std::vector<Service>& HandshakeOrder();
 
 // Method paths of the Identity service.
 inline constexpr std::string_view kGetPluginMetadataMethod =
