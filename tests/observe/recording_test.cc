@@ -243,9 +243,13 @@ TEST_F(RecordingTest, AFailedWriteStopsRecordingNotCalls) {
   auto client = Connect();
   ASSERT_TRUE(client.ok()) << client.status();
   ASSERT_TRUE(client->Probe().ok());
-  for (int i = 0; i < 200 && RecordedFiles(records_.path()).size() < 3; ++i) {
+  // Every call so far written (the handshake's and one Probe), so that the
+  // writer is idle: removing the directory while it adds a file would race.
+  const std::size_t calls = client->handshake().steps.size() + 1;
+  for (int i = 0; i < 500 && RecordedFiles(records_.path()).size() < calls; ++i) {
     absl::SleepFor(absl::Milliseconds(10));
   }
+  ASSERT_EQ(RecordedFiles(records_.path()).size(), calls);
   std::filesystem::remove_all(records_.path());
   for (int i = 0; i < 20; ++i) EXPECT_TRUE(client->Probe().ok());
   // Stopping waits for the writer: it has met the missing directory, said
