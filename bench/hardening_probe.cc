@@ -47,48 +47,26 @@
 
 #include "cnpgi/operator/v1/operator.grpc.pb.h"
 #include "server_work.h"
+#include "support/bench_support.h"
 
 extern char** environ;
 
 namespace {
 
 namespace fs = std::filesystem;
-using Clock = std::chrono::steady_clock;
+using cnpgi_bench::Clock;
+using cnpgi_bench::Die;
+using cnpgi_bench::kMaxConnections;
+using cnpgi_bench::Median;
+using cnpgi_bench::Seconds;
 
 constexpr char kMutateCluster[] = "/cnpgi.operator.v1.Operator/MutateCluster";
 // Not implemented by the benchmark plugin: every call fails the same way.
 constexpr char kUnimplemented[] = "/cnpgi.wal.v1.WAL/Restore";
-constexpr int kMaxConnections = 5;
 
-[[noreturn]] void Die(const std::string& message) {
-  std::fprintf(stderr, "hardening_probe: %s\n", message.c_str());
-  std::exit(1);
-}
+std::string ReadFile(const fs::path& path) { return cnpgi_bench::ReadFile(path.string()); }
 
-double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
-
-std::string ReadFile(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-double Median(std::vector<double> v) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  const std::size_t n = v.size();
-  return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
-long RssKiB(pid_t pid) {
-  std::istringstream in(ReadFile("/proc/" + std::to_string(pid) + "/status"));
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind("VmRSS:", 0) == 0) return std::strtol(line.c_str() + 6, nullptr, 10);
-  }
-  return -1;
-}
+long RssKiB(pid_t pid) { return cnpgi_bench::StatusField(pid, "VmRSS"); }
 
 int OpenDescriptors(pid_t pid) {
   int n = 0;
@@ -306,14 +284,8 @@ struct StopResult {
 StopResult OneStop(const Options& o, const fs::path& dir, const grpc::ByteBuffer& request,
                    int concurrency, int round) {
   Plugin plugin(o.plugin, o.name, dir, {"--grace-period=10s"});
-  std::vector<std::unique_ptr<grpc::GenericStub>> stubs;
-  for (int i = 0; i < kMaxConnections; ++i) {
-    auto channel = plugin.Channel(round * 100 + i);
-    if (!channel->WaitForConnected(std::chrono::system_clock::now() + std::chrono::seconds(10))) {
-      Die("cannot connect");
-    }
-    stubs.push_back(std::make_unique<grpc::GenericStub>(channel));
-  }
+  const std::vector<std::unique_ptr<grpc::GenericStub>> stubs = cnpgi_bench::ConnectStubs(
+      [&](int i) { return plugin.Channel(round * 100 + i); }, kMaxConnections);
   struct Slot {
     grpc::GenericStub* stub = nullptr;
     std::unique_ptr<grpc::ClientContext> context;

@@ -203,18 +203,24 @@ grpc::ByteBuffer Serialize(const google::protobuf::Message& m) {
   return b;
 }
 
+std::vector<std::unique_ptr<grpc::GenericStub>> ConnectStubs(const Connector& connect, int count) {
+  std::vector<std::unique_ptr<grpc::GenericStub>> stubs;
+  for (int i = 0; i < count; ++i) {
+    auto channel = connect(i);
+    if (!channel->WaitForConnected(std::chrono::system_clock::now() + std::chrono::seconds(10))) {
+      Die("cannot connect to the server (connection " + std::to_string(i) + ")");
+    }
+    stubs.push_back(std::make_unique<grpc::GenericStub>(channel));
+  }
+  return stubs;
+}
+
 LoadResult RunLoad(pid_t server, const Connector& connect, const std::string& method,
                    const grpc::ByteBuffer& request, int concurrency, double warmup_s,
                    double duration_s, bool thread_profile) {
   std::map<std::string, std::pair<std::string, double>> threads0;
-  std::vector<std::unique_ptr<grpc::GenericStub>> stubs;
-  for (int i = 0; i < std::min(concurrency, kMaxConnections); ++i) {
-    auto channel = connect(i);
-    if (!channel->WaitForConnected(std::chrono::system_clock::now() + std::chrono::seconds(10))) {
-      Die("cannot connect to the server for " + method);
-    }
-    stubs.push_back(std::make_unique<grpc::GenericStub>(channel));
-  }
+  std::vector<std::unique_ptr<grpc::GenericStub>> stubs =
+      ConnectStubs(connect, std::min(concurrency, kMaxConnections));
   struct Slot {
     grpc::GenericStub* stub = nullptr;
     std::unique_ptr<grpc::ClientContext> context;

@@ -1,9 +1,11 @@
-// Helpers shared by the server benchmarks (server_bench, go_peer_bench):
+// Helpers shared by the server benchmarks (server_bench, go_peer_bench,
+// hardening_probe):
 // statistics, server processes and their CPU time, and the load client.
 #ifndef CNPGI_BENCH_SUPPORT_BENCH_SUPPORT_H_
 #define CNPGI_BENCH_SUPPORT_BENCH_SUPPORT_H_
 
 #include <google/protobuf/message.h>
+#include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 #include <sys/types.h>
 
@@ -61,6 +63,10 @@ inline constexpr int kMaxConnections = 5;
 
 // Makes the client's n-th connection (distinct n, distinct connections).
 using Connector = std::function<std::shared_ptr<grpc::Channel>(int)>;
+
+// `count` generic stubs on connections 0..count-1, each connected within
+// 10 s, or the program ends saying so.
+std::vector<std::unique_ptr<grpc::GenericStub>> ConnectStubs(const Connector& connect, int count);
 
 struct LoadResult {
   double seconds = 0;

@@ -380,6 +380,35 @@ std::string_view NonFiniteName(double value) {
   return value > 0 ? "+Inf" : "-Inf";
 }
 
+// A field's value in either format. Strings go through `append_string`, the
+// format's quoting; so do NaN and the infinities, which JSON has no number
+// for (a string keeps the line valid) and which need no quotes as text.
+template <class AppendString>
+void AppendFieldValue(spdlog::memory_buf_t& out, const WireField& field,
+                      AppendString append_string) {
+  switch (field.kind) {
+    case WireKind::kString:
+      append_string(field.string);
+      break;
+    case WireKind::kInt:
+      out.append(fmt::format_int(field.int_value));
+      break;
+    case WireKind::kUint:
+      out.append(fmt::format_int(field.uint_value));
+      break;
+    case WireKind::kDouble:
+      if (std::isfinite(field.double_value)) {
+        AppendDouble(out, field.double_value);
+      } else {
+        append_string(NonFiniteName(field.double_value));
+      }
+      break;
+    case WireKind::kBool:
+      out.append(std::string_view(field.bool_value ? "true" : "false"));
+      break;
+  }
+}
+
 std::string_view JsonLevelName(spdlog::level::level_enum level) {
   switch (level) {
     case spdlog::level::trace:
@@ -508,27 +537,7 @@ class StructuredFormatter final : public spdlog::formatter {
         first = false;
         AppendTextValue(out, field.key);
         out.push_back('=');
-        switch (field.kind) {
-          case WireKind::kString:
-            AppendTextValue(out, field.string);
-            break;
-          case WireKind::kInt:
-            out.append(fmt::format_int(field.int_value));
-            break;
-          case WireKind::kUint:
-            out.append(fmt::format_int(field.uint_value));
-            break;
-          case WireKind::kDouble:
-            if (std::isfinite(field.double_value)) {
-              AppendDouble(out, field.double_value);
-            } else {
-              out.append(NonFiniteName(field.double_value));
-            }
-            break;
-          case WireKind::kBool:
-            out.append(std::string_view(field.bool_value ? "true" : "false"));
-            break;
-        }
+        AppendFieldValue(out, field, [&out](std::string_view text) { AppendTextValue(out, text); });
       }
     }
     out.push_back('\n');
@@ -557,28 +566,8 @@ class StructuredFormatter final : public spdlog::formatter {
         }
         AppendJsonEscaped(out, field.key);
         out.append(std::string_view("\":"));
-        switch (field.kind) {
-          case WireKind::kString:
-            AppendJsonString(out, field.string);
-            break;
-          case WireKind::kInt:
-            out.append(fmt::format_int(field.int_value));
-            break;
-          case WireKind::kUint:
-            out.append(fmt::format_int(field.uint_value));
-            break;
-          case WireKind::kDouble:
-            // JSON has no NaN or infinities; strings keep the line valid.
-            if (std::isfinite(field.double_value)) {
-              AppendDouble(out, field.double_value);
-            } else {
-              AppendJsonString(out, NonFiniteName(field.double_value));
-            }
-            break;
-          case WireKind::kBool:
-            out.append(std::string_view(field.bool_value ? "true" : "false"));
-            break;
-        }
+        AppendFieldValue(out, field,
+                         [&out](std::string_view text) { AppendJsonString(out, text); });
       }
     }
     out.append(std::string_view("}\n"));
