@@ -8,12 +8,17 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <string>
+#include <thread>
 
+#include "cnpgi/identity/v1/identity.grpc.pb.h"
 #include "cnpgi/testing/fixtures.h"
 #include "cnpgi/testing/plugin_client.h"
 #include "conformance/good_plugin.h"
 #include "server/server_fixture.h"
+#include "server/tcp_server_fixture.h"
+#include "support/tls_channel.h"
 
 namespace cnpgi {
 namespace {
@@ -99,6 +104,47 @@ TEST(Metrics, ScrapedFiguresMatchTheCallsMade) {
 
   EXPECT_THAT(HttpGet(address, "/other"), HasSubstr("404"));
   server.server().Shutdown(absl::Seconds(1));
+}
+
+// Refused TLS clients (plaintext, no client certificate) are counted. The
+// counter is the process's, so the test compares before and after.
+TEST(Metrics, RefusedHandshakesAreCounted) {
+  testing_support::TcpServer server;
+  ServerOptions options;
+  options.metrics_address = "127.0.0.1:0";
+  ASSERT_TRUE(server.Start(options).ok());
+  const std::string metrics = server.server().metrics_address();
+  auto failures = [&metrics] {
+    const std::string value =
+        Sample(HttpGet(metrics, "/metrics"), "cnpgi_server_handshake_failures_total");
+    return value == "(absent)" ? -1 : std::stoll(value);
+  };
+  auto metadata = [](const std::shared_ptr<grpc::Channel>& channel) {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(3));
+    identity::v1::GetPluginMetadataResponse response;
+    return identity::v1::Identity::NewStub(channel)->GetPluginMetadata(&context, {}, &response);
+  };
+  const long long before = failures();
+  ASSERT_GE(before, 0);
+  EXPECT_FALSE(metadata(testing_support::MakeInsecureChannel(server.address())).ok());
+  testing_support::MutualTlsChannelOptions without_certificate;
+  without_certificate.trusted_server_cert_pem = server.server_cert().cert_pem;
+  EXPECT_FALSE(
+      metadata(testing_support::MakeMutualTlsChannel(server.address(), without_certificate)).ok());
+  // Counted as gRPC reports the closed connection, after the client's error.
+  long long after = failures();
+  for (int i = 0; i < 100 && after < before + 2; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    after = failures();
+  }
+  EXPECT_GE(after, before + 2);
+  // The operator's certificate still gets through, and is not counted.
+  const long long settled = failures();
+  EXPECT_TRUE(metadata(testing_support::MakeMutualTlsChannel(server.address(), server.server_cert(),
+                                                             server.client_cert()))
+                  .ok());
+  EXPECT_EQ(failures(), settled);
 }
 
 TEST(Metrics, TakenAddressIsAStartupErrorNamingTheFlag) {

@@ -22,6 +22,7 @@
 #include "support/test_certificates.h"
 #include "support/tls_channel.h"
 #include "support/tls_probe.h"
+#include "tcp_server_fixture.h"
 #include "test_plugins.h"
 
 namespace cnpgi {
@@ -29,45 +30,6 @@ namespace {
 
 using ::testing::HasSubstr;
 using namespace testing_support;
-
-class TcpServer {
- public:
-  TcpServer()
-      : server_cert_(MakeServerCertificate()),
-        client_cert_(MakeClientCertificate()),
-        server_secret_(dir_ / "server",
-                       {{"tls.crt", server_cert_.cert_pem}, {"tls.key", server_cert_.key_pem}}),
-        client_secret_(dir_ / "client", {{"tls.crt", client_cert_.cert_pem}}) {}
-
-  ~TcpServer() { server_.Shutdown(absl::Seconds(1)); }
-
-  absl::Status Start() {
-    server_.Add(std::make_shared<testing_plugins::StatusOnlyOperator>());
-    cnpgi::ServerOptions options;
-    options.server_address = "127.0.0.1:0";
-    options.server_cert = server_secret_.path("tls.crt").string();
-    options.server_key = server_secret_.path("tls.key").string();
-    options.client_cert = client_secret_.path("tls.crt").string();
-    options.tls_reload_interval = absl::Milliseconds(100);
-    options.log_level = spdlog::level::warn;
-    return server_.Start(options);
-  }
-
-  std::string address() const { return server_.listening_address(); }
-  int port() const { return std::stoi(address().substr(address().rfind(':') + 1)); }
-  const Certificate& server_cert() const { return server_cert_; }
-  const Certificate& client_cert() const { return client_cert_; }
-  SecretVolume& client_secret() { return client_secret_; }
-  SecretVolume& server_secret() { return server_secret_; }
-
- private:
-  TempDir dir_;
-  Certificate server_cert_;
-  Certificate client_cert_;
-  SecretVolume server_secret_;
-  SecretVolume client_secret_;
-  PluginServer server_{testing_plugins::TestMetadata()};
-};
 
 grpc::Status Metadata(const std::shared_ptr<grpc::Channel>& channel) {
   identity::v1::GetPluginMetadataResponse response;
