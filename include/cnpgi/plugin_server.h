@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -94,6 +95,12 @@ class PluginServer {
   // the process exit code: 0 after a clean shutdown, non-zero with a message
   // on stderr for bad flags or a refused start.
   int Run(int argc, char** argv);
+  // The same life with options the program parsed itself (for example with
+  // ParseCommandLine after taking its own flags off the front): raises the
+  // open-files limit, starts, serves until SIGTERM or SIGINT, drains within
+  // options.grace_period and returns the exit code. `program` names the
+  // process in messages on stderr and in the start-up log.
+  int Run(const ServerOptions& options, std::string_view program = "plugin");
 
   // The parts of Run(), for tests and for programs that manage their own
   // life cycle. Start() validates everything, binds and starts serving; it

@@ -530,7 +530,11 @@ int PluginServer::Run(int argc, char** argv) {
     case CommandLine::Action::kServe:
       break;
   }
+  return Run(command->options, program);
+}
 
+int PluginServer::Run(const ServerOptions& options, std::string_view program_name) {
+  const std::string program(program_name);
   // Signals are taken synchronously by this thread: block them before gRPC
   // starts its threads, which inherit the mask.
   sigset_t signals;
@@ -539,9 +543,8 @@ int PluginServer::Run(int argc, char** argv) {
   sigaddset(&signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
-  RaiseOpenFilesLimit(
-      Logger(MakeLogger(program, command->options.log_format, command->options.log_level)));
-  if (absl::Status started = Start(command->options); !started.ok()) {
+  RaiseOpenFilesLimit(Logger(MakeLogger(program, options.log_format, options.log_level)));
+  if (absl::Status started = Start(options); !started.ok()) {
     std::fprintf(stderr, "%s: cannot start: %s\n", program.c_str(),
                  std::string(started.message()).c_str());
     return 1;
@@ -570,7 +573,7 @@ int PluginServer::Run(int argc, char** argv) {
     log->Info("received signal, shutting down", {{"signal", strsignal(signal_number)}});
   }
 
-  const absl::Duration grace = command->options.grace_period;
+  const absl::Duration grace = options.grace_period;
   std::thread stopper([this, grace] { Shutdown(grace); });
   // A (second) signal while draining means "now".
   while (!impl_->WaitFor(absl::ZeroDuration())) {

@@ -12,7 +12,6 @@
 
 namespace flags_own_main {
 cnpgi::PluginServer MakeServer();
-void WaitForTermination();
 #include "flags-own-main.inc"
 }  // namespace flags_own_main
 

@@ -44,11 +44,15 @@ using testing_support::WaitForPath;
 
 constexpr char kName[] = "test-plugin.cnpgi.example";
 
-TEST(PluginProcess, SigtermLetsTheCallInFlightFinishThenExitsZero) {
+// `own_flags`: the program parses its command line itself and calls
+// Run(options) (test_plugin_main.cc), which must live the same life.
+void ExpectSigtermLetsTheCallInFlightFinish(bool own_flags) {
   TempDir dir;
   std::filesystem::create_directory(dir / "plugins");
-  Process plugin(CNPGI_TEST_PLUGIN,
-                 {"--plugin-path", (dir / "plugins").string(), "--grace-period=20s"}, dir.path());
+  std::vector<std::string> args = {"--plugin-path", (dir / "plugins").string(),
+                                   "--grace-period=20s"};
+  if (own_flags) args.insert(args.begin(), "--own-flags");
+  Process plugin(CNPGI_TEST_PLUGIN, args, dir.path());
   const auto socket = dir / "plugins" / kName;
   ASSERT_TRUE(WaitForPath(socket)) << plugin.Stderr();
 
@@ -69,6 +73,14 @@ TEST(PluginProcess, SigtermLetsTheCallInFlightFinishThenExitsZero) {
   EXPECT_EQ(plugin.Wait(), 0) << plugin.Stderr();
   EXPECT_FALSE(std::filesystem::exists(socket)) << "the socket must be removed on shutdown";
   EXPECT_THAT(plugin.Stderr(), HasSubstr("received signal"));
+}
+
+TEST(PluginProcess, SigtermLetsTheCallInFlightFinishThenExitsZero) {
+  ExpectSigtermLetsTheCallInFlightFinish(/*own_flags=*/false);
+}
+
+TEST(PluginProcess, RunWithOptionsTheProgramParsedLivesTheSameLife) {
+  ExpectSigtermLetsTheCallInFlightFinish(/*own_flags=*/true);
 }
 
 // Calls kept in flight on five connections (as the operator's pool) from the
@@ -501,6 +513,15 @@ TEST(PluginProcess, IncompleteTcpFlagsExitTwo) {
 TEST(PluginProcess, RefusedStartExitsOneWithTheReason) {
   TempDir dir;
   Process plugin(CNPGI_TEST_PLUGIN, {"--plugin-path", (dir / "missing").string()}, dir.path());
+  EXPECT_EQ(plugin.Wait(), 1);
+  EXPECT_THAT(plugin.Stderr(), HasSubstr("cannot start"));
+  EXPECT_THAT(plugin.Stderr(), HasSubstr("missing"));
+}
+
+TEST(PluginProcess, RunWithOptionsRefusesAStartTheSameWay) {
+  TempDir dir;
+  Process plugin(CNPGI_TEST_PLUGIN, {"--own-flags", "--plugin-path", (dir / "missing").string()},
+                 dir.path());
   EXPECT_EQ(plugin.Wait(), 1);
   EXPECT_THAT(plugin.Stderr(), HasSubstr("cannot start"));
   EXPECT_THAT(plugin.Stderr(), HasSubstr("missing"));

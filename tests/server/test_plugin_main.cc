@@ -2,11 +2,16 @@
 // codes, command-line errors. Backup sleeps for parameters["sleep_ms"] and
 // creates parameters["started_file"] when it begins.
 #include <chrono>
+#include <cstddef>
+#include <cstdio>
 #include <fstream>
+#include <string>
+#include <string_view>
 #include <thread>
 
 #include "cnpgi/backup_service.h"
 #include "cnpgi/plugin_server.h"
+#include "cnpgi/server_options.h"
 #include "test_plugins.h"
 
 namespace {
@@ -32,8 +37,18 @@ class SleepyBackup final : public cnpgi::BackupService {
 }  // namespace
 
 int main(int argc, char** argv) {
-  return cnpgi::PluginServer(cnpgi::testing_plugins::TestMetadata())
-      .Add(std::make_shared<SleepyBackup>())
-      .Add(std::make_shared<cnpgi::testing_plugins::StatusOnlyOperator>())
-      .Run(argc, argv);
+  cnpgi::PluginServer server(cnpgi::testing_plugins::TestMetadata());
+  server.Add(std::make_shared<SleepyBackup>())
+      .Add(std::make_shared<cnpgi::testing_plugins::StatusOnlyOperator>());
+  // "--own-flags" first: the program parses the command line itself, takes
+  // its own flag off the front and hands the options to Run(options).
+  if (argc > 1 && std::string_view(argv[1]) == "--own-flags") {
+    auto command = cnpgi::ParseCommandLine({argv + 2, static_cast<std::size_t>(argc - 2)});
+    if (!command.ok()) {
+      std::fprintf(stderr, "%s\n", std::string(command.status().message()).c_str());
+      return 2;
+    }
+    return server.Run(command->options, argv[0]);
+  }
+  return server.Run(argc, argv);
 }
