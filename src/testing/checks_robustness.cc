@@ -18,6 +18,7 @@
 #include "absl/strings/str_join.h"
 #include "cnpgi/json.h"
 #include "testing/internal.h"
+#include "testing/stale_connect_errno.h"
 
 namespace cnpgi::test::internal {
 namespace {
@@ -132,12 +133,17 @@ Verdict TransportRefuses(CheckEnv& env, ChannelSecurity security, const char* wh
   if (endpoint.transport != Endpoint::Transport::kTcp) {
     return Skip("the plugin is reached over a Unix socket, which is plaintext by design");
   }
-  auto channel = MakeChannel(endpoint, env.client_options(), security);
-  if (!channel.ok()) return Fail(Cat("cannot build the channel: ", StatusText(channel.status())));
-  ClientOptions options = env.client_options();
+  absl::Status status;
   std::string answer;
-  const absl::Status status =
-      RawCall(*channel, endpoint, options, kGetPluginMetadataMethod, std::string(), &answer);
+  // A connection gRPC failed before it reached the plugin was not refused by
+  // it (stale_connect_errno.h): tried again on a new channel.
+  for (int attempt = 0; attempt <= kStaleConnectRetries; ++attempt) {
+    auto channel = MakeChannel(endpoint, env.client_options(), security);
+    if (!channel.ok()) return Fail(Cat("cannot build the channel: ", StatusText(channel.status())));
+    status = RawCall(*channel, endpoint, env.client_options(), kGetPluginMetadataMethod,
+                     std::string(), &answer);
+    if (!IsStaleConnectErrno(endpoint, status)) break;
+  }
   if (status.ok()) {
     return Warn(Cat("the plugin answered GetPluginMetadata to ", what,
                     ": whoever reaches its Service can call it (tolerated: the operator itself "

@@ -21,6 +21,7 @@
 #include "absl/strings/str_join.h"
 #include "cnpgi/json.h"
 #include "testing/internal.h"
+#include "testing/stale_connect_errno.h"
 
 namespace cnpgi::test {
 
@@ -245,7 +246,19 @@ absl::Status PluginClient::Handshake() {
     if (first.ok() && !s.ok()) first = s;
   };
   // The request messages are all empty: an Empty serialises identically.
-  record(HandshakeStep(*this, *result, kGetPluginMetadataMethod, result->metadata));
+  absl::Status reached = HandshakeStep(*this, *result, kGetPluginMetadataMethod, result->metadata);
+  for (int retry = 0;
+       retry < internal::kStaleConnectRetries && internal::IsStaleConnectErrno(endpoint(), reached);
+       ++retry) {
+    // Nothing reached the plugin (stale_connect_errno.h): a new connection.
+    auto channel =
+        internal::MakeChannel(endpoint(), options(), internal::ChannelSecurity::kMutualTls);
+    if (!channel.ok()) break;
+    state_->channel = *std::move(channel);
+    result->steps.clear();
+    reached = HandshakeStep(*this, *result, kGetPluginMetadataMethod, result->metadata);
+  }
+  record(reached);
   if (first.ok()) {
     record(HandshakeStep(*this, *result, kGetPluginCapabilitiesMethod, result->capabilities));
   }

@@ -281,7 +281,10 @@ class PluginClient {
   // GetPluginCapabilities, GetCapabilities of each advertised service in the
   // operator's order, then Probe. Every step runs even after a failure, so
   // that handshake() shows everything; the first failure is returned (the
-  // operator gives up there). Updates fixtures().
+  // operator gives up there). Updates fixtures(). Over TCP, a first call
+  // that gRPC 1.51 failed inside connect(2), before anything reached the
+  // plugin (a known gRPC defect, fixed in later releases), is tried again on
+  // a new connection, at most twice.
   absl::Status Handshake();
   // The last handshake's results (empty before the first).
   const HandshakeResult& handshake() const;
