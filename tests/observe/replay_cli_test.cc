@@ -60,6 +60,14 @@ TEST(ReplayCli, RecordedConformanceRunReplaysGreen) {
   EXPECT_THAT(damaged.Stderr(), HasSubstr(files[files.size() / 2].filename().string()));
   plugin.Signal(SIGTERM);
   EXPECT_EQ(plugin.Wait(), 0);
+  std::filesystem::remove(files[files.size() / 2]);
+
+  // No plugin any more: exit 2 with the reason, not "every answer differs".
+  Process gone(CNPGI_CONFORMANCE_BIN, {"--socket", socket, "--replay", records.string()},
+               dir.path(), "gone");
+  EXPECT_EQ(gone.Wait(), 2) << gone.Stdout() << gone.Stderr();
+  EXPECT_THAT(gone.Stderr(), HasSubstr("cannot reach the plugin at unix:" + socket));
+  EXPECT_THAT(gone.Stderr(), HasSubstr("there is no socket at " + socket));
 }
 
 }  // namespace

@@ -118,6 +118,8 @@ class FlagTable {
     app_.footer(
         "\nExit status: 0 every check passed, warned or was skipped, 1 some check failed\n"
         "(or warned, with --strict), 2 usage error or the plugin could not be reached at all.\n"
+        "With --replay: 0 every answer matches, 1 some answer differs, 2 as above or the\n"
+        "recording cannot be read.\n"
         "\n"
         "Checks:\n" +
         checks);

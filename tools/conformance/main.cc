@@ -59,6 +59,15 @@ int Replay(const std::string& program, const cnpgi::test::ConformanceOptions& op
     std::cerr << program << ": " << client.status().message() << "\n";
     return kUsageOrConnection;
   }
+  // Reached first, as for a check run: a plugin that cannot be reached is a
+  // connection error, not every answer different. Later handshake steps do
+  // not matter here; the recorded calls say what is called.
+  client->Handshake().IgnoreError();
+  if (const auto& steps = client->handshake().steps; !steps.empty() && !steps.front().status.ok()) {
+    std::cerr << program << ": cannot reach the plugin at " << options.endpoint.Describe() << ": "
+              << steps.front().status.message() << "\n";
+    return kUsageOrConnection;
+  }
   std::cout << program << ": replaying " << calls->size() << " recorded calls from " << dir
             << " against " << options.endpoint.Describe() << "\n";
   const cnpgi::test::ReplayReport report = cnpgi::test::Replay(*client, *calls);
