@@ -284,39 +284,17 @@ struct StopResult {
 StopResult OneStop(const Options& o, const fs::path& dir, const grpc::ByteBuffer& request,
                    int concurrency, int round) {
   Plugin plugin(o.plugin, o.name, dir, {"--grace-period=10s"});
-  const std::vector<std::unique_ptr<grpc::GenericStub>> stubs = cnpgi_bench::ConnectStubs(
-      [&](int i) { return plugin.Channel(round * 100 + i); }, kMaxConnections);
-  struct Slot {
-    grpc::GenericStub* stub = nullptr;
-    std::unique_ptr<grpc::ClientContext> context;
-    std::unique_ptr<grpc::GenericClientAsyncResponseReader> call;
-    grpc::ByteBuffer response;
-    grpc::Status status;
-  };
-  grpc::CompletionQueue cq;
-  std::vector<Slot> slots(concurrency);
-  auto issue = [&](Slot& s) {
-    s.context = std::make_unique<grpc::ClientContext>();
-    s.context->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
-    s.response.Clear();
-    s.call = s.stub->PrepareUnaryCall(s.context.get(), kMutateCluster, request, &cq);
-    s.call->StartCall();
-    s.call->Finish(&s.response, &s.status, &s);
-  };
-  for (std::size_t i = 0; i < slots.size(); ++i) {
-    slots[i].stub = stubs[i % stubs.size()].get();
-    issue(slots[i]);
-  }
+  cnpgi_bench::CallsInFlight calls(
+      cnpgi_bench::ConnectStubs([&](int i) { return plugin.Channel(round * 100 + i); },
+                                kMaxConnections),
+      kMutateCluster, request, concurrency, std::chrono::seconds(30));
   StopResult r;
   const auto signal_at = Clock::now() + std::chrono::milliseconds(300 + (round * 37) % 100);
   std::optional<Clock::time_point> signalled;
   int outstanding = concurrency;
   bool issuing = true;
   while (outstanding > 0) {
-    void* tag = nullptr;
-    bool ok = false;
-    const auto next =
-        cq.AsyncNext(&tag, &ok, std::chrono::system_clock::now() + std::chrono::milliseconds(5));
+    cnpgi_bench::CallsInFlight::Call* const s = calls.Next(std::chrono::milliseconds(5));
     if (!signalled && Clock::now() >= signal_at) {
       kill(plugin.pid(), SIGTERM);
       signalled = Clock::now();
@@ -325,14 +303,13 @@ StopResult OneStop(const Options& o, const fs::path& dir, const grpc::ByteBuffer
       r.stop_ms = Seconds(Clock::now() - *signalled) * 1e3;
       issuing = false;  // the calls still in flight finish; no new ones
     }
-    if (next != grpc::CompletionQueue::GOT_EVENT) continue;
-    Slot& s = *static_cast<Slot*>(tag);
+    if (s == nullptr) continue;
     if (signalled) {
-      ++r.codes[s.status.error_code()];
-      r.first_message.try_emplace(s.status.error_code(), s.status.error_message());
+      ++r.codes[s->status.error_code()];
+      r.first_message.try_emplace(s->status.error_code(), s->status.error_message());
     }
     if (issuing) {
-      issue(s);
+      calls.Reissue(*s);
     } else {
       --outstanding;
     }

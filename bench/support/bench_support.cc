@@ -215,31 +215,58 @@ std::vector<std::unique_ptr<grpc::GenericStub>> ConnectStubs(const Connector& co
   return stubs;
 }
 
+CallsInFlight::CallsInFlight(std::vector<std::unique_ptr<grpc::GenericStub>> stubs,
+                             std::string method, const grpc::ByteBuffer& request, int concurrency,
+                             std::chrono::seconds deadline)
+    : stubs_(std::move(stubs)),
+      method_(std::move(method)),
+      request_(request),
+      deadline_(deadline),
+      calls_(static_cast<size_t>(concurrency)) {
+  for (size_t i = 0; i < calls_.size(); ++i) {
+    calls_[i].stub = stubs_[i % stubs_.size()].get();
+    Reissue(calls_[i]);
+  }
+}
+
+CallsInFlight::Call& CallsInFlight::Next() {
+  void* tag = nullptr;
+  bool ok = false;
+  if (!cq_.Next(&tag, &ok)) Die("the completion queue shut down with calls in flight");
+  Call& call = *static_cast<Call*>(tag);
+  call.ok = ok;
+  return call;
+}
+
+CallsInFlight::Call* CallsInFlight::Next(std::chrono::milliseconds wait) {
+  void* tag = nullptr;
+  bool ok = false;
+  if (cq_.AsyncNext(&tag, &ok, std::chrono::system_clock::now() + wait) !=
+      grpc::CompletionQueue::GOT_EVENT) {
+    return nullptr;
+  }
+  Call* call = static_cast<Call*>(tag);
+  call->ok = ok;
+  return call;
+}
+
+void CallsInFlight::Reissue(Call& call) {
+  call.context = std::make_unique<grpc::ClientContext>();
+  if (deadline_.count() > 0)
+    call.context->set_deadline(std::chrono::system_clock::now() + deadline_);
+  call.response.Clear();
+  call.start = Clock::now();
+  call.reader = call.stub->PrepareUnaryCall(call.context.get(), method_, request_, &cq_);
+  call.reader->StartCall();
+  call.reader->Finish(&call.response, &call.status, &call);
+}
+
 LoadResult RunLoad(pid_t server, const Connector& connect, const std::string& method,
                    const grpc::ByteBuffer& request, int concurrency, double warmup_s,
                    double duration_s, bool thread_profile) {
   std::map<std::string, std::pair<std::string, double>> threads0;
-  std::vector<std::unique_ptr<grpc::GenericStub>> stubs =
-      ConnectStubs(connect, std::min(concurrency, kMaxConnections));
-  struct Slot {
-    grpc::GenericStub* stub = nullptr;
-    std::unique_ptr<grpc::ClientContext> context;
-    std::unique_ptr<grpc::GenericClientAsyncResponseReader> call;
-    grpc::ByteBuffer response;
-    grpc::Status status;
-    Clock::time_point start;
-  };
-  grpc::CompletionQueue cq;
-  std::vector<Slot> slots(concurrency);
-  auto issue = [&](Slot& s) {
-    s.context = std::make_unique<grpc::ClientContext>();
-    s.response.Clear();
-    s.start = Clock::now();
-    s.call = s.stub->PrepareUnaryCall(s.context.get(), method, request, &cq);
-    s.call->StartCall();
-    s.call->Finish(&s.response, &s.status, &s);
-  };
-
+  CallsInFlight calls(ConnectStubs(connect, std::min(concurrency, kMaxConnections)), method,
+                      request, concurrency);
   LoadResult r;
   r.latencies_us.reserve(static_cast<size_t>(duration_s * 50000));
   const auto begin = Clock::now();
@@ -251,15 +278,9 @@ LoadResult RunLoad(pid_t server, const Connector& connect, const std::string& me
   double cpu0 = 0;
   double client_cpu0 = 0;
   Clock::time_point t0;
-  for (size_t i = 0; i < slots.size(); ++i) {
-    slots[i].stub = stubs[i % stubs.size()].get();
-    issue(slots[i]);
-  }
   int outstanding = concurrency;
-  void* tag = nullptr;
-  bool ok = false;
-  while (outstanding > 0 && cq.Next(&tag, &ok)) {
-    Slot& s = *static_cast<Slot*>(tag);
+  while (outstanding > 0) {
+    CallsInFlight::Call& s = calls.Next();
     const auto now = Clock::now();
     if (phase == Phase::kWarmup && now >= measure_from) {
       phase = Phase::kMeasure;
@@ -275,7 +296,7 @@ LoadResult RunLoad(pid_t server, const Connector& connect, const std::string& me
       r.seconds = Seconds(now - t0);
     }
     if (phase == Phase::kMeasure) {
-      if (ok && s.status.ok()) {
+      if (s.ok && s.status.ok()) {
         ++r.calls;
         r.latencies_us.push_back(Seconds(now - s.start) * 1e6);
       } else {
@@ -288,7 +309,7 @@ LoadResult RunLoad(pid_t server, const Connector& connect, const std::string& me
     if (phase == Phase::kDrain) {
       --outstanding;
     } else {
-      issue(s);
+      calls.Reissue(s);
     }
   }
   std::sort(r.latencies_us.begin(), r.latencies_us.end());

@@ -68,6 +68,45 @@ using Connector = std::function<std::shared_ptr<grpc::Channel>(int)>;
 // 10 s, or the program ends saying so.
 std::vector<std::unique_ptr<grpc::GenericStub>> ConnectStubs(const Connector& connect, int count);
 
+// `concurrency` unary calls of `method` kept in flight from one client
+// thread on a completion queue, spread over `stubs` (one per connection):
+// Next() hands out a finished call, Reissue() starts it again. The owner
+// decides when to stop reissuing and counts the calls still out.
+class CallsInFlight {
+ public:
+  struct Call {
+    grpc::GenericStub* stub = nullptr;
+    std::unique_ptr<grpc::ClientContext> context;
+    std::unique_ptr<grpc::GenericClientAsyncResponseReader> reader;
+    grpc::ByteBuffer response;
+    grpc::Status status;
+    bool ok = false;          // the completion queue's verdict on the call
+    Clock::time_point start;  // when it was (re)issued
+  };
+
+  // Every call is issued here. `request` is sent as it is (not copied): it
+  // must outlive this object. `deadline`, when not zero, is each call's.
+  CallsInFlight(std::vector<std::unique_ptr<grpc::GenericStub>> stubs, std::string method,
+                const grpc::ByteBuffer& request, int concurrency,
+                std::chrono::seconds deadline = std::chrono::seconds(0));
+  CallsInFlight(const CallsInFlight&) = delete;
+  CallsInFlight& operator=(const CallsInFlight&) = delete;
+
+  // The next call to finish; blocks until one does.
+  Call& Next();
+  // The next call to finish before `wait` passes, or nullptr.
+  Call* Next(std::chrono::milliseconds wait);
+  void Reissue(Call& call);
+
+ private:
+  std::vector<std::unique_ptr<grpc::GenericStub>> stubs_;
+  std::string method_;
+  const grpc::ByteBuffer& request_;  // the caller's
+  std::chrono::seconds deadline_;
+  grpc::CompletionQueue cq_;
+  std::vector<Call> calls_;  // never resized: their addresses are the queue's tags
+};
+
 struct LoadResult {
   double seconds = 0;
   uint64_t calls = 0;
