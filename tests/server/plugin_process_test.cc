@@ -451,7 +451,17 @@ TEST(PluginProcess, RaisesItsOpenFilesLimitToTheHardLimit) {
 // gRPC 1.51 stops accepting for good once accept() fails for lack of
 // descriptors, and says nothing more: a plugin alive and deaf, which
 // Kubernetes does not restart. The plugin must exit non-zero instead.
+//
+// Not in the sanitizer build: the sanitizers' runtime needs descriptors of
+// its own. UBSan's vptr check tests that a vtable is readable by writing it
+// into a pipe(2); once the plugin has no descriptor left that fails, and a
+// valid object (a logger's fmt buffer) is reported as having an invalid vptr
+// (seen in CI); a suppressions file cannot help, it is opened at the first
+// report. The regular build runs this test.
 TEST(PluginProcess, ExitsNonZeroWhenItCanNoLongerAcceptConnections) {
+#if defined(__SANITIZE_ADDRESS__)
+  GTEST_SKIP() << "the sanitizers' runtime cannot work without descriptors";
+#endif
   TempDir dir;
   Process plugin("/bin/sh",
                  UnderShell("ulimit -n 64", {"--plugin-path", dir.path().string(),
