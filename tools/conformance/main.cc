@@ -1,5 +1,6 @@
 // cnpgi-conformance: checks a running CNPG-I plugin the way CloudNativePG
 // uses it. See docs/conformance.md.
+#include <grpc/grpc.h>
 #include <grpc/support/log.h>
 #include <unistd.h>
 
@@ -40,6 +41,21 @@ void StartWatchdog(absl::Duration timeout) {
     _exit(kUsageOrConnection);
   }).detach();
 }
+
+// gRPC for the whole run, ended on the main thread when main() returns.
+// Without it gRPC 1.51 ends itself when its last object goes, and when that
+// happens on one of its own threads (a call's last reference) it finishes
+// in a detached thread racing exit(): OpenSSL's exit handler can then run
+// before gRPC's handshake threads end, and their per-thread OpenSSL state is
+// never freed (LeakSanitizer saw it in CI against a plugin over mutual TLS).
+// Ended here, on a thread of ours, gRPC joins its threads before returning.
+class GrpcLifetime {
+ public:
+  GrpcLifetime() { grpc_init(); }
+  ~GrpcLifetime() { grpc_shutdown(); }
+  GrpcLifetime(const GrpcLifetime&) = delete;
+  GrpcLifetime& operator=(const GrpcLifetime&) = delete;
+};
 
 // --replay DIR: the recorded calls sent again, the answers compared
 // (docs/testing.md, "Record in a cluster, replay in tests").
@@ -108,6 +124,7 @@ int main(int argc, char** argv) {
       break;
   }
 
+  const GrpcLifetime grpc;
   const cnpgi::test::ConformanceOptions& options = cl->options;
   StartWatchdog(options.timeout);
   if (!cl->replay_dir.empty()) return Replay(program, options, cl->replay_dir);
