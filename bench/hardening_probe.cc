@@ -18,6 +18,7 @@
 // Archive; every other RPC answers UNIMPLEMENTED), or any plugin taking
 // --plugin-path whose name is given with --name. Markdown goes to stdout,
 // progress to stderr.
+#include <absl/status/status.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grpcpp/generic/generic_stub.h>
@@ -319,23 +320,9 @@ StopResult OneStop(const Options& o, const fs::path& dir, const grpc::ByteBuffer
   return r;
 }
 
-const char* CodeName(grpc::StatusCode code) {
-  switch (code) {
-    case grpc::StatusCode::OK:
-      return "OK";
-    case grpc::StatusCode::CANCELLED:
-      return "CANCELLED";
-    case grpc::StatusCode::UNAVAILABLE:
-      return "UNAVAILABLE";
-    case grpc::StatusCode::DEADLINE_EXCEEDED:
-      return "DEADLINE_EXCEEDED";
-    case grpc::StatusCode::INTERNAL:
-      return "INTERNAL";
-    case grpc::StatusCode::UNKNOWN:
-      return "UNKNOWN";
-    default:
-      return "other";
-  }
+// gRPC's codes are Abseil's, number for number: Abseil names them.
+std::string CodeName(grpc::StatusCode code) {
+  return absl::StatusCodeToString(static_cast<absl::StatusCode>(code));
 }
 
 void Sigterm(const Options& o, const fs::path& dir) {
@@ -353,7 +340,7 @@ void Sigterm(const Options& o, const fs::path& dir) {
     const int cancelled = r.codes[grpc::StatusCode::CANCELLED];
     std::fprintf(stderr, "sigterm %d/%d: exit %d after %.0f ms;", round + 1, o.stops, r.exit_code,
                  r.stop_ms);
-    for (const auto& [code, n] : r.codes) std::fprintf(stderr, " %s %d", CodeName(code), n);
+    for (const auto& [code, n] : r.codes) std::fprintf(stderr, " %s %d", CodeName(code).c_str(), n);
     std::fprintf(stderr, "\n");
     for (const auto& [code, n] : r.codes) total[code] += n;
     for (const auto& [code, m] : r.first_message) messages.try_emplace(code, m);
@@ -379,7 +366,7 @@ void Sigterm(const Options& o, const fs::path& dir) {
       codes.c_str(), exits.c_str(), Median(stop_ms));
   for (const auto& [code, m] : messages) {
     if (code != grpc::StatusCode::OK) {
-      std::fprintf(stderr, "  first %s: %s\n", CodeName(code), m.c_str());
+      std::fprintf(stderr, "  first %s: %s\n", CodeName(code).c_str(), m.c_str());
     }
   }
 }

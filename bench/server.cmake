@@ -82,7 +82,7 @@ add_dependencies(server_bench
 # Hardening probes (descriptor exhaustion, SIGTERM under load, log floods,
 # idle connections) against server_sdk_plugin: docs/benchmarks.md.
 cnpgi_server_bench_executable(hardening_probe hardening_probe.cc
-  cnpgi::protocol gRPC::grpc++ cnpgi_bench_support)
+  cnpgi::protocol gRPC::grpc++ absl::status cnpgi_bench_support)
 target_compile_definitions(hardening_probe PRIVATE
   CNPGI_BENCH_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
 add_dependencies(hardening_probe server_sdk_plugin)

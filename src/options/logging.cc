@@ -98,6 +98,8 @@ std::size_t MaxEncodedSize(const LogField& field) {
   return size;
 }
 
+// Abseil's StatusCodeToString gives the same names as a new std::string; the
+// log writer needs them without an allocation and with a known longest text.
 constexpr std::string_view StatusCodeName(absl::StatusCode code) {
   switch (code) {
     case absl::StatusCode::kOk:
